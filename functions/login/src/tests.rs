@@ -1,0 +1,100 @@
+use serde_json::json;
+use shared::model::Role;
+use shared::store::Store;
+use shared::testing::{self, Event, FORMATS, PASSWORD};
+use shared::{auth, routes};
+
+use super::handle;
+
+fn login_event(format: testing::Format, login: &str, password: &str) -> Event {
+    Event::new(format, routes::LOGIN, &[]).json(&json!({"login": login, "password": password}))
+}
+
+#[tokio::test]
+async fn a_known_agent_gets_a_working_token_in_both_payload_formats() {
+    let app = testing::app().await;
+    let (agent, _) = testing::agent(app, Role::Integrator).await;
+    for format in FORMATS {
+        let (status, body, _) = testing::call(app, routes::LOGIN, handle, login_event(format, &agent.login, PASSWORD)).await;
+        assert_eq!(status, 200, "{format:?}: {body}");
+        assert_eq!(body["userId"], json!(agent.agent_id));
+        assert_eq!(body["login"], json!(agent.login));
+        assert_eq!(body["role"], json!("INTEGRATOR"));
+        let token = body["token"].as_str().unwrap();
+        assert!(token.starts_with("Bearer "), "{token}");
+        let authenticated = auth::authenticate(&app.store, Some(token), &[Role::Integrator]).await.unwrap();
+        assert_eq!(authenticated.agent_id, agent.agent_id);
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_login_and_disabled_agent_get_the_same_401() {
+    let app = testing::app().await;
+    let (mut disabled, _) = testing::agent(app, Role::Operator).await;
+    disabled.enabled = false;
+    app.store.update_agent(&disabled).await.unwrap();
+    let (agent, _) = testing::agent(app, Role::Operator).await;
+    let attempts = [
+        (agent.login.clone(), "wrong password".to_owned()),
+        (testing::unique("nobody"), PASSWORD.to_owned()),
+        (disabled.login.clone(), PASSWORD.to_owned()),
+    ];
+    let mut messages = Vec::new();
+    for (login, password) in attempts {
+        let (status, body, _) =
+            testing::call(app, routes::LOGIN, handle, login_event(testing::Format::HttpApiV2, &login, &password)).await;
+        assert_eq!(status, 401, "{login}: {body}");
+        assert_eq!(body["code"], json!("UNAUTHORIZED"));
+        messages.push(body["message"].clone());
+    }
+    assert!(messages.windows(2).all(|pair| pair[0] == pair[1]), "{messages:?}");
+}
+
+#[tokio::test]
+async fn bad_bodies_get_400_naming_the_field() {
+    let app = testing::app().await;
+    let cases = [
+        (r#"{"login": "a""#, "INVALID_JSON", None),
+        (r#"{"login": "a"}"#, "VALIDATION_FAILED", Some("password")),
+        (r#"{"login": 5, "password": "x"}"#, "VALIDATION_FAILED", Some("login")),
+        (r#"{"login": "", "password": "x"}"#, "VALIDATION_FAILED", Some("login")),
+        ("", "INVALID_JSON", None),
+    ];
+    for format in FORMATS {
+        for (body, code, field) in cases {
+            let event = Event::new(format, routes::LOGIN, &[]).body(body);
+            let (status, reply, _) = testing::call(app, routes::LOGIN, handle, event).await;
+            assert_eq!(status, 400, "{body}: {reply}");
+            assert_eq!(reply["code"], json!(code), "{body}");
+            assert_eq!(reply.get("field").and_then(|f| f.as_str()), field, "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_media_types_and_oversized_bodies_are_refused() {
+    let app = testing::app().await;
+    let text = Event::new(testing::Format::HttpApiV2, routes::LOGIN, &[])
+        .header("Content-Type", "text/plain")
+        .body(r#"{"login":"a","password":"b"}"#);
+    assert_eq!(testing::call(app, routes::LOGIN, handle, text).await.0, 415);
+
+    let html_only = login_event(testing::Format::RestApiV1, "a", "b").header("Accept", "text/html");
+    assert_eq!(testing::call(app, routes::LOGIN, handle, html_only).await.0, 406);
+
+    let huge = format!(r#"{{"login":"a","password":"{}"}}"#, "x".repeat(300 * 1024));
+    let event = Event::new(testing::Format::HttpApiV2, routes::LOGIN, &[]).body(&huge);
+    let (status, body, _) = testing::call(app, routes::LOGIN, handle, event).await;
+    assert_eq!((status, body["code"].as_str()), (413, Some("PAYLOAD_TOO_LARGE")));
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_or_generated() {
+    let app = testing::app().await;
+    let event = login_event(testing::Format::HttpApiV2, "a", "b").header("X-Request-Id", "trace-123");
+    let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
+    assert_eq!(response.headers()["x-request-id"], "trace-123");
+    let (_, _, response) = testing::call(app, routes::LOGIN, handle, login_event(testing::Format::RestApiV1, "a", "b")).await;
+    assert_eq!(response.headers()["x-request-id"].len(), 36);
+    assert_eq!(response.headers()["content-type"], "application/json");
+}

@@ -1,0 +1,158 @@
+//! Agents' credentials: Argon2id passwords, random bearer tokens stored only as hashes, and the
+//! role check every endpoint makes.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Agent, Role};
+use crate::store::{Session, Store};
+use crate::{Error, Result};
+
+/// Same text for every failed login, so it tells nobody which part was wrong.
+const BAD_CREDENTIALS: &str = "login or password is incorrect";
+const BAD_TOKEN: &str = "missing, invalid or expired credentials; log in with POST /api/auth/login";
+pub const MAX_LOGIN_CHARS: usize = 128;
+pub const MAX_PASSWORD_CHARS: usize = 1_024;
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(Error::internal)
+}
+
+pub fn verify_password(phc_hash: &str, password: &str) -> bool {
+    PasswordHash::new(phc_hash)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A hash to check against when the login is unknown, so that both failures take as long.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password that matches nothing").unwrap_or_default())
+}
+
+/// A new bearer token `<agentId>.<256 random bits>` and the hash under which it is stored.
+/// The agent id in clear lets one read fetch both the agent and the session.
+pub fn new_token(agent_id: u64) -> (String, String) {
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let token = format!("{agent_id}.{}", URL_SAFE_NO_PAD.encode(secret));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+/// edna's login answer: `token` is ready to be sent as the `Authorization` header.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub user_id: u64,
+    pub login: String,
+    pub token: String,
+    pub role: Role,
+}
+
+pub async fn log_in(store: &impl Store, request: LoginRequest, token_ttl: std::time::Duration) -> Result<LoginResponse> {
+    if request.login.trim().is_empty() || request.login.chars().count() > MAX_LOGIN_CHARS {
+        return Err(Error::invalid("login", format!("login must be 1 to {MAX_LOGIN_CHARS} characters")));
+    }
+    if request.password.is_empty() || request.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Error::invalid("password", format!("password must be 1 to {MAX_PASSWORD_CHARS} characters")));
+    }
+    let agent = store.agent_by_login(request.login.trim()).await?;
+    let password_ok = verify_password(
+        agent.as_ref().map_or(decoy_hash(), |agent| agent.password_hash.as_str()),
+        &request.password,
+    );
+    let agent = match agent {
+        Some(agent) if password_ok && agent.enabled => agent,
+        _ => return Err(Error::Unauthorized(BAD_CREDENTIALS)),
+    };
+    let (token, token_hash) = new_token(agent.agent_id);
+    let expires_at = Timestamp::now()
+        .checked_add(jiff::SignedDuration::try_from(token_ttl).map_err(Error::internal)?)
+        .map_err(Error::internal)?;
+    store.put_session(&Session { agent_id: agent.agent_id, token_hash, expires_at }).await?;
+    Ok(LoginResponse {
+        user_id: agent.agent_id,
+        login: agent.login,
+        token: format!("Bearer {token}"),
+        role: agent.role,
+    })
+}
+
+/// The agent behind an `Authorization: Bearer <token>` header, if it may act in one of `roles`.
+pub async fn authenticate(store: &impl Store, authorization: Option<&str>, roles: &[Role]) -> Result<Agent> {
+    let token = authorization
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(Error::Unauthorized(BAD_TOKEN))?;
+    let agent_id: u64 = token
+        .split_once('.')
+        .and_then(|(id, _)| id.parse().ok())
+        .ok_or(Error::Unauthorized(BAD_TOKEN))?;
+    let (agent, session) = store
+        .agent_and_session(agent_id, &token_hash(token))
+        .await?
+        .ok_or(Error::Unauthorized(BAD_TOKEN))?;
+    if !agent.enabled || session.expires_at <= Timestamp::now() {
+        return Err(Error::Unauthorized(BAD_TOKEN));
+    }
+    if !roles.contains(&agent.role) {
+        let allowed: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+        return Err(Error::Forbidden(format!(
+            "role {} may not do this; allowed roles: {}",
+            agent.role.as_str(),
+            allowed.join(", ")
+        )));
+    }
+    Ok(agent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password(&hash, "correct horse"));
+        assert!(!verify_password(&hash, "correct horsE"));
+        assert!(!verify_password("not a phc string", "correct horse"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_carry_the_agent_id() {
+        let (first, first_hash) = new_token(42);
+        let (second, _) = new_token(42);
+        assert_ne!(first, second);
+        let (agent, secret) = first.split_once('.').unwrap();
+        assert_eq!(agent, "42");
+        assert!(URL_SAFE_NO_PAD.decode(secret).unwrap().len() * 8 >= 128);
+        assert_eq!(first_hash, token_hash(&first));
+        assert_eq!(first_hash.len(), 64);
+        assert!(!first_hash.contains(secret));
+    }
+}

@@ -1,0 +1,242 @@
+//! What handlers see of a request: headers, path and query parameters, a JSON body.
+
+use lambda_http::http::{HeaderMap, Method};
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use super::{MAX_BODY_BYTES, REQUEST_ID_HEADER};
+use crate::model::MAX_SAFE_ID;
+use crate::{Error, Result};
+
+/// One route of `template.yaml`: its method and path pattern (`{name}` marks a parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub pattern: &'static str,
+}
+
+pub struct ApiRequest {
+    route: Route,
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: Body,
+    path_parameters: lambda_http::aws_lambda_events::query_map::QueryMap,
+    query: lambda_http::aws_lambda_events::query_map::QueryMap,
+    request_id: String,
+}
+
+impl ApiRequest {
+    pub fn from_event(event: Request, route: Route) -> Self {
+        let path = event.raw_http_path().to_owned();
+        let path = if path.is_empty() { event.uri().path().to_owned() } else { path };
+        let path_parameters = event.path_parameters();
+        let query = event.query_string_parameters();
+        let request_id = event
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| is_safe_request_id(id))
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let (parts, body) = event.into_parts();
+        ApiRequest {
+            route,
+            method: parts.method,
+            path,
+            headers: parts.headers,
+            body,
+            path_parameters,
+            query,
+            request_id,
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn body(&self) -> &[u8] {
+        self.body.as_ref()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.first(name)
+    }
+
+    /// Checks every request gets before its handler runs: size and acceptable response type.
+    pub fn preflight(&self) -> Result<()> {
+        if self.body().len() > MAX_BODY_BYTES {
+            return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        }
+        if let Some(accept) = self.header("accept")
+            && !accepts_json(accept)
+        {
+            return Err(Error::NotAcceptable);
+        }
+        Ok(())
+    }
+
+    /// A positive integer path parameter such as `{threadId}`. API Gateway fills path
+    /// parameters; where it did not (a catch-all route), the path is matched against the route.
+    pub fn path_id(&self, name: &str) -> Result<u64> {
+        let raw = self
+            .path_parameters
+            .first(name)
+            .map(str::to_owned)
+            .or_else(|| segment_for(self.route.pattern, &self.path, name))
+            .ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
+        raw.parse::<u64>()
+            .ok()
+            .filter(|id| (1..=MAX_SAFE_ID).contains(id))
+            .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {MAX_SAFE_ID}")))
+    }
+
+    /// The body as `T`. Errors name the field at fault.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if let Some(content_type) = self.header("content-type") {
+            let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            if media_type != "application/json" && !media_type.ends_with("+json") {
+                return Err(Error::UnsupportedMediaType(content_type.to_owned()));
+            }
+        }
+        if self.body().iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::InvalidInput {
+                code: "INVALID_JSON",
+                message: "the request body is empty; send a JSON object".into(),
+                field: None,
+            });
+        }
+        parse_json(self.body())
+    }
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Error::InvalidInput { code: "INVALID_JSON", message: format!("malformed JSON: {inner}"), field: None };
+        }
+        let message = inner.to_string();
+        // serde reports a missing field at its parent; name the field itself.
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => Some(name.to_owned()),
+            (_, Some(name)) => Some(format!("{path}.{name}")),
+            (".", None) => None,
+            (_, None) => Some(path),
+        };
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        Error::InvalidInput { code: "VALIDATION_FAILED", message, field }
+    })?;
+    deserializer.end().map_err(|err| Error::InvalidInput {
+        code: "INVALID_JSON",
+        message: format!("malformed JSON: {err}"),
+        field: None,
+    })?;
+    Ok(value)
+}
+
+fn accepts_json(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let refused = parts.any(|param| {
+            let param = param.trim().replace(' ', "");
+            param == "q=0" || param.starts_with("q=0.") && param[4..].chars().all(|c| c == '0')
+        });
+        !refused && matches!(media.as_str(), "*/*" | "application/*" | "application/json" | "")
+    })
+}
+
+fn is_safe_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// The path segment that `{name}` stands for, matching from the end so a stage prefix is skipped.
+fn segment_for(pattern: &str, path: &str, name: &str) -> Option<String> {
+    let wanted = format!("{{{name}}}");
+    let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let path: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let offset = path.len().checked_sub(pattern.len())?;
+    pattern
+        .iter()
+        .position(|segment| *segment == wanted)
+        .map(|index| path[offset + index].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Probe {
+        name: String,
+        items: Option<Vec<Item>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        size: u64,
+    }
+
+    fn failure(body: &str) -> (String, Option<String>) {
+        match parse_json::<Probe>(body.as_bytes()) {
+            Err(Error::InvalidInput { code, field, .. }) => (code.to_owned(), field),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field_at_fault() {
+        assert_eq!(failure(r#"{"name": 5}"#), ("VALIDATION_FAILED".into(), Some("name".into())));
+        assert_eq!(failure(r#"{}"#), ("VALIDATION_FAILED".into(), Some("name".into())));
+        assert_eq!(
+            failure(r#"{"name":"a","items":[{"size":1},{"size":-1}]}"#),
+            ("VALIDATION_FAILED".into(), Some("items[1].size".into()))
+        );
+        assert_eq!(failure(r#"{"name":"a","items":[{}]}"#), ("VALIDATION_FAILED".into(), Some("items[0].size".into())));
+        assert_eq!(failure("[1]"), ("VALIDATION_FAILED".into(), None));
+    }
+
+    #[test]
+    fn malformed_json_is_reported_as_such() {
+        assert_eq!(failure(r#"{"name": "#).0, "INVALID_JSON");
+        assert_eq!(failure(r#"{"name": "a"} trailing"#).0, "INVALID_JSON");
+    }
+
+    #[test]
+    fn accept_headers_that_allow_json_pass() {
+        assert!(accepts_json("application/json"));
+        assert!(accepts_json("text/html, */*;q=0.8"));
+        assert!(accepts_json("application/*"));
+        assert!(!accepts_json("text/html"));
+        assert!(!accepts_json("application/json;q=0"));
+        assert!(!accepts_json("application/xml"));
+    }
+
+    #[test]
+    fn path_parameters_are_found_behind_a_stage_prefix() {
+        let pattern = "/api/v1/threads/{threadId}/messages";
+        assert_eq!(segment_for(pattern, "/api/v1/threads/12/messages", "threadId").as_deref(), Some("12"));
+        assert_eq!(segment_for(pattern, "/prod/api/v1/threads/12/messages", "threadId").as_deref(), Some("12"));
+        assert_eq!(segment_for(pattern, "/short", "threadId"), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! `Idempotency-Key`: the first request's response is kept for 24 h and replayed to retries.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::store::{CompletedKey, KeyClaim, Store, StoredResponse};
+use crate::{Error, Result};
+
+pub const HEADER: &str = "Idempotency-Key";
+/// Longest a request may hold a key before a retry may take it over (well above the function
+/// timeout).
+const LEASE: Duration = Duration::from_secs(30);
+
+/// A key claimed for one request; the work hands it back as a [`CompletedKey`] to write in its
+/// own transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyClaimed {
+    record_key: String,
+    request_hash: String,
+}
+
+impl KeyClaimed {
+    pub fn complete(&self, status: u16, body: &impl Serialize) -> Result<CompletedKey> {
+        Ok(CompletedKey {
+            record_key: self.record_key.clone(),
+            request_hash: self.request_hash.clone(),
+            response: StoredResponse { status, body: serde_json::to_string(body).map_err(Error::internal)? },
+        })
+    }
+}
+
+/// The request's key, scoped to the calling agent, and a hash of what the request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestKey {
+    record_key: String,
+    request_hash: String,
+}
+
+impl RequestKey {
+    /// Reads the header value; `None` when the caller sent no key.
+    pub fn from_header(header: Option<&str>, agent_id: u64, method: &str, path: &str, body: &[u8]) -> Result<Option<Self>> {
+        let Some(key) = header else { return Ok(None) };
+        let printable = key.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
+        if key.is_empty() || key.len() > 255 || !printable {
+            return Err(Error::invalid(HEADER, "Idempotency-Key must be 1 to 255 printable ASCII characters"));
+        }
+        let key_hash = hex::encode(Sha256::digest(key.as_bytes()));
+        let mut request = Sha256::new();
+        for part in [method.as_bytes(), b"\n", path.as_bytes(), b"\n", body] {
+            request.update(part);
+        }
+        Ok(Some(RequestKey {
+            record_key: format!("{agent_id}#{key_hash}"),
+            request_hash: hex::encode(request.finalize()),
+        }))
+    }
+}
+
+/// What an idempotent request produced.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// The work ran now.
+    Fresh(T),
+    /// A retry: the stored response of the first request.
+    Replayed(StoredResponse),
+}
+
+/// Runs `work` at most once per key. Without a key it simply runs.
+pub async fn once<S, T, F, Fut>(store: &S, key: Option<RequestKey>, work: F) -> Result<Outcome<T>>
+where
+    S: Store,
+    F: FnOnce(Option<KeyClaimed>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let Some(key) = key else { return work(None).await.map(Outcome::Fresh) };
+    match store.claim_key(&key.record_key, &key.request_hash, LEASE).await? {
+        KeyClaim::Claimed => {}
+        KeyClaim::Completed(response) => return Ok(Outcome::Replayed(response)),
+        KeyClaim::InProgress => {
+            return Err(Error::conflict(
+                "IDEMPOTENCY_KEY_IN_PROGRESS",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            ));
+        }
+        KeyClaim::Mismatch => return Err(Error::IdempotencyKeyReused),
+    }
+    let claim = KeyClaimed { record_key: key.record_key.clone(), request_hash: key.request_hash };
+    match work(Some(claim)).await {
+        Ok(value) => Ok(Outcome::Fresh(value)),
+        Err(err) => {
+            // A failed request writes nothing, its key included: a retry runs afresh.
+            if let Err(release) = store.release_key(&key.record_key).await {
+                tracing::warn!(error = %release, "could not release idempotency key");
+            }
+            Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_scoped_to_the_agent_and_hashed() {
+        let a = RequestKey::from_header(Some("order-1"), 1, "POST", "/p", b"{}").unwrap().unwrap();
+        let b = RequestKey::from_header(Some("order-1"), 2, "POST", "/p", b"{}").unwrap().unwrap();
+        assert_ne!(a.record_key, b.record_key);
+        assert!(!a.record_key.contains("order-1"));
+        assert_eq!(a.request_hash, b.request_hash);
+        let other_body = RequestKey::from_header(Some("order-1"), 1, "POST", "/p", b"{ }").unwrap().unwrap();
+        assert_ne!(a.request_hash, other_body.request_hash);
+    }
+
+    #[test]
+    fn bad_keys_are_refused_naming_the_header() {
+        for bad in ["", "tab\there", "é", &"k".repeat(256)] {
+            match RequestKey::from_header(Some(bad), 1, "POST", "/p", b"") {
+                Err(Error::InvalidInput { field: Some(field), .. }) => assert_eq!(field, HEADER),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        assert!(RequestKey::from_header(Some(&"k".repeat(255)), 1, "POST", "/p", b"").unwrap().is_some());
+        assert!(RequestKey::from_header(None, 1, "POST", "/p", b"").unwrap().is_none());
+    }
+}

@@ -1,0 +1,115 @@
+//! The entities as stored and as the domain sees them.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Largest identifier a JavaScript client can hold exactly (2^53 − 1).
+pub const MAX_SAFE_ID: u64 = (1 << 53) - 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Integrator,
+    Operator,
+    Supervisor,
+    Administrator,
+    Bot,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Integrator,
+        Role::Operator,
+        Role::Supervisor,
+        Role::Administrator,
+        Role::Bot,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Integrator => "INTEGRATOR",
+            Role::Operator => "OPERATOR",
+            Role::Supervisor => "SUPERVISOR",
+            Role::Administrator => "ADMINISTRATOR",
+            Role::Bot => "BOT",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The roles allowed to send messages and read threads (seeds 000 and 001).
+pub const MESSAGING_ROLES: &[Role] = &[Role::Integrator, Role::Operator, Role::Supervisor];
+/// The roles allowed to close a thread.
+pub const CLOSING_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub agent_id: u64,
+    pub login: String,
+    pub role: Role,
+    pub enabled: bool,
+    /// Argon2id PHC string; never logged or returned.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    pub client_id: u64,
+    /// The authorized external id the business knows the client by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The client's one open thread, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_thread_id: Option<u64>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ThreadStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Thread {
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub status: ThreadStatus,
+    pub start_time: Timestamp,
+    pub last_message_time: Timestamp,
+    pub message_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub message_id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub agent_id: u64,
+    pub text: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    pub created_at: Timestamp,
+}

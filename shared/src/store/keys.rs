@@ -1,0 +1,76 @@
+//! Partition and sort keys of the single table (see `docs/design.md`).
+
+use super::IdKind;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// TTL attribute (epoch seconds) of the table.
+pub const EXPIRES_AT: &str = "expiresAt";
+
+pub const PROFILE: &str = "PROFILE";
+pub const MESSAGE_PREFIX: &str = "MSG#";
+
+pub fn counter(kind: IdKind) -> (String, String) {
+    let name = match kind {
+        IdKind::Agent => "AGENT",
+        IdKind::Client => "CLIENT",
+        IdKind::Thread => "THREAD",
+        IdKind::Message => "MESSAGE",
+    };
+    (format!("COUNTER#{name}"), "COUNTER".into())
+}
+
+pub fn agent(agent_id: u64) -> (String, String) {
+    (format!("AGENT#{agent_id}"), PROFILE.into())
+}
+
+/// Logins are unique regardless of case.
+pub fn login(login: &str) -> (String, String) {
+    (format!("LOGIN#{}", login.to_lowercase()), "LOGIN".into())
+}
+
+pub fn session(agent_id: u64, token_hash: &str) -> (String, String) {
+    (format!("AGENT#{agent_id}"), format!("TOKEN#{token_hash}"))
+}
+
+pub fn client(client_id: u64) -> (String, String) {
+    (format!("CLIENT#{client_id}"), PROFILE.into())
+}
+
+pub fn external_id(external_id: &str) -> (String, String) {
+    (format!("CLIENTEXT#{external_id}"), "CLIENTEXT".into())
+}
+
+pub fn thread(thread_id: u64) -> (String, String) {
+    (format!("THREAD#{thread_id}"), "THREAD".into())
+}
+
+/// Zero-padded so that sort keys order like the ids.
+pub fn message_sort_key(message_id: u64) -> String {
+    format!("{MESSAGE_PREFIX}{message_id:020}")
+}
+
+pub fn message(thread_id: u64, message_id: u64) -> (String, String) {
+    (thread(thread_id).0, message_sort_key(message_id))
+}
+
+pub fn idempotency(record_key: &str) -> (String, String) {
+    (format!("IDEMPOTENCY#{record_key}"), "IDEMPOTENCY".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_keys_sort_in_id_order() {
+        assert!(message_sort_key(9) < message_sort_key(10));
+        assert!(message_sort_key(99_999) < message_sort_key(100_000));
+        assert!(message_sort_key(crate::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
+    }
+
+    #[test]
+    fn logins_collide_regardless_of_case() {
+        assert_eq!(login("Integrator"), login("integrator"));
+    }
+}

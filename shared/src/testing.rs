@@ -1,0 +1,204 @@
+//! Test support for the functions: real API Gateway events (the payloads in `events/`, REST 1.0
+//! and HTTP 2.0) and fixtures in DynamoDB Local (`TABLE_NAME`, `DYNAMODB_ENDPOINT`, set by
+//! `scripts/test`).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::auth;
+use crate::http::Route;
+use crate::model::{Agent, Client, Role};
+use crate::store::{IdKind, Store, Write};
+use crate::App;
+
+const HTTP_API_V2: &str = include_str!("../../events/http-api-v2.json");
+const REST_API_V1: &str = include_str!("../../events/rest-api-v1.json");
+
+/// The two payload formats API Gateway sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    HttpApiV2,
+    RestApiV1,
+}
+
+pub const FORMATS: [Format; 2] = [Format::HttpApiV2, Format::RestApiV1];
+
+/// An API Gateway event for one request, made from a recorded event of the chosen format.
+#[derive(Debug, Clone)]
+pub struct Event {
+    format: Format,
+    route: Route,
+    method: String,
+    path: String,
+    path_parameters: BTreeMap<String, String>,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+}
+
+impl Event {
+    /// A request for `route` with its `{parameters}` filled from `path_parameters` in order.
+    pub fn new(format: Format, route: Route, path_parameters: &[&str]) -> Self {
+        let mut path = route.pattern.to_owned();
+        let mut parameters = BTreeMap::new();
+        let mut values = path_parameters.iter();
+        while let (Some(start), Some(end)) = (path.find('{'), path.find('}')) {
+            let name = path[start + 1..end].to_owned();
+            let value = values.next().expect("a value for every path parameter").to_string();
+            path.replace_range(start..=end, &value);
+            parameters.insert(name, value);
+        }
+        Event {
+            format,
+            route,
+            method: route.method.to_owned(),
+            path,
+            path_parameters: parameters,
+            query: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+        }
+    }
+
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = method.to_owned();
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", token)
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// A raw body, sent with `Content-Type: application/json` unless another is set.
+    pub fn body(mut self, body: &str) -> Self {
+        self.headers.entry("Content-Type".into()).or_insert_with(|| "application/json".into());
+        self.body = Some(body.to_owned());
+        self
+    }
+
+    pub fn json(self, value: &Value) -> Self {
+        self.body(&value.to_string())
+    }
+
+    /// The event as the Lambda runtime would hand it to `lambda_http`.
+    pub fn to_json(&self) -> String {
+        let query_string: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut event: Value = match self.format {
+            Format::HttpApiV2 => serde_json::from_str(HTTP_API_V2).expect("recorded event"),
+            Format::RestApiV1 => serde_json::from_str(REST_API_V1).expect("recorded event"),
+        };
+        let template_path = self.route.pattern;
+        match self.format {
+            Format::HttpApiV2 => {
+                let route_key = format!("{} {}", self.route.method, template_path);
+                event["routeKey"] = json!(route_key);
+                event["rawPath"] = json!(self.path);
+                event["rawQueryString"] = json!(query_string.join("&"));
+                event["cookies"] = json!([]);
+                event["requestContext"]["routeKey"] = json!(route_key);
+                event["requestContext"]["http"]["method"] = json!(self.method);
+                event["requestContext"]["http"]["path"] = json!(self.path);
+                event["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+            }
+            Format::RestApiV1 => {
+                event["httpMethod"] = json!(self.method);
+                event["path"] = json!(self.path);
+                event["resource"] = json!(template_path);
+                event["requestContext"]["httpMethod"] = json!(self.method);
+                event["requestContext"]["resourcePath"] = json!(template_path);
+                event["requestContext"]["path"] = json!(format!("/test{}", self.path));
+                event["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+                let multi: BTreeMap<&String, Vec<&String>> = self.headers.iter().map(|(k, v)| (k, vec![v])).collect();
+                event["multiValueHeaders"] = json!(multi);
+            }
+        }
+        event["headers"] = json!(self.headers);
+        event["queryStringParameters"] = if self.query.is_empty() { Value::Null } else { json!(self.query) };
+        event["pathParameters"] = if self.path_parameters.is_empty() { Value::Null } else { json!(self.path_parameters) };
+        event["body"] = self.body.as_ref().map_or(Value::Null, |body| json!(body));
+        event["isBase64Encoded"] = json!(false);
+        event.to_string()
+    }
+
+    pub fn into_request(self) -> lambda_http::Request {
+        lambda_http::request::from_str(&self.to_json()).expect("lambda_http reads the event")
+    }
+}
+
+/// The app, configured from the test environment.
+pub async fn app() -> &'static App {
+    assert!(
+        std::env::var("DYNAMODB_ENDPOINT").is_ok() && std::env::var("TABLE_NAME").is_ok(),
+        "these tests need DynamoDB Local: run them through ./scripts/test"
+    );
+    // Logs go to the test harness, which shows them only for failing tests.
+    let _ = tracing_subscriber::fmt().json().with_test_writer().try_init();
+    App::from_env().await.expect("configuration from the test environment")
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+pub const PASSWORD: &str = "test password 1";
+
+/// A new enabled agent with `role` and a valid `Bearer ...` header value for it.
+pub async fn agent(app: &App, role: Role) -> (Agent, String) {
+    let agent = Agent {
+        agent_id: app.store.next_id(IdKind::Agent).await.unwrap(),
+        login: unique(role.as_str()),
+        role,
+        enabled: true,
+        password_hash: auth::hash_password(PASSWORD).unwrap(),
+        created_at: Timestamp::now(),
+    };
+    assert_eq!(app.store.create_agent(&agent).await.unwrap(), Write::Done);
+    let login = auth::LoginRequest { login: agent.login.clone(), password: PASSWORD.into() };
+    let token = auth::log_in(&app.store, login, app.config.token_ttl).await.unwrap().token;
+    (agent, token)
+}
+
+/// A new client with a fresh external id.
+pub async fn client(app: &App) -> Client {
+    let client = Client {
+        client_id: app.store.next_id(IdKind::Client).await.unwrap(),
+        external_id: Some(unique("client")),
+        display_name: Some("Test Client".into()),
+        open_thread_id: None,
+        created_at: Timestamp::now(),
+    };
+    assert_eq!(app.store.create_client(&client).await.unwrap(), Write::Done);
+    client
+}
+
+/// Status and parsed JSON body of a response.
+pub fn status_and_body(response: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let body: &[u8] = response.body().as_ref();
+    let json = serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON body, got {:?}", String::from_utf8_lossy(body)));
+    (response.status().as_u16(), json)
+}
+
+/// Feeds `event` to `handler` as the Lambda runtime would; returns status, JSON body and the
+/// whole response.
+pub async fn call<H, Fut>(app: &'static App, route: Route, handler: H, event: Event) -> (u16, Value, lambda_http::Response<lambda_http::Body>)
+where
+    H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
+    Fut: std::future::Future<Output = crate::Result<crate::http::Reply>>,
+{
+    let response = crate::http::respond(app, route, handler, event.into_request()).await;
+    let (status, body) = status_and_body(&response);
+    (status, body, response)
+}

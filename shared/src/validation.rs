@@ -1,0 +1,211 @@
+//! Checks on message content shared by every sending endpoint (SPEC: text and attachment limits).
+
+use serde::Deserialize;
+
+use crate::model::{Attachment, MAX_SAFE_ID};
+use crate::{Error, Result};
+
+pub const MAX_TEXT_CHARS: usize = 2_000;
+pub const MAX_ATTACHMENTS: usize = 10;
+pub const MAX_URL_CHARS: usize = 4_000;
+pub const MAX_NAME_CHARS: usize = 1_000;
+pub const MAX_TYPE_CHARS: usize = 256;
+pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
+
+/// Text and attachments as they arrive; `null` and absent mean the same.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawContent {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub attachments: Option<Vec<Attachment>>,
+}
+
+/// Message content that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageContent {
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+}
+
+impl RawContent {
+    pub fn validate(self) -> Result<MessageContent> {
+        let text = self.text.unwrap_or_default();
+        let attachments = self.attachments.unwrap_or_default();
+        let text_chars = text.chars().count();
+        if text_chars > MAX_TEXT_CHARS {
+            return Err(Error::invalid(
+                "text",
+                format!("text is {text_chars} characters long; at most {MAX_TEXT_CHARS} are allowed"),
+            ));
+        }
+        if text.is_empty() && attachments.is_empty() {
+            return Err(Error::invalid("text", "text may be empty only when at least one attachment is given"));
+        }
+        if attachments.len() > MAX_ATTACHMENTS {
+            return Err(Error::invalid(
+                "attachments",
+                format!("{} attachments given; at most {MAX_ATTACHMENTS} are allowed", attachments.len()),
+            ));
+        }
+        for (index, attachment) in attachments.iter().enumerate() {
+            validate_attachment(attachment, &format!("attachments[{index}]"))?;
+        }
+        Ok(MessageContent { text, attachments })
+    }
+}
+
+fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
+    let field = |name: &str| format!("{path}.{name}");
+    check_length(&attachment.url, MAX_URL_CHARS, &field("url"))?;
+    let is_web_url = url::Url::parse(&attachment.url)
+        .map(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+        .unwrap_or(false);
+    if !is_web_url {
+        return Err(Error::invalid(field("url"), "url must be an absolute http or https URL"));
+    }
+    if let Some(name) = &attachment.name {
+        check_length(name, MAX_NAME_CHARS, &field("name"))?;
+    }
+    if let Some(mime_type) = &attachment.mime_type {
+        check_length(mime_type, MAX_TYPE_CHARS, &field("type"))?;
+        if mime_type.parse::<mime::Mime>().is_err() {
+            return Err(Error::invalid(field("type"), "type must be a MIME type such as image/jpeg"));
+        }
+    }
+    let name_has_extension = attachment
+        .name
+        .as_deref()
+        .and_then(|name| name.rsplit_once('.'))
+        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty() && !ext.contains(['/', ' ']));
+    if !name_has_extension && attachment.mime_type.is_none() {
+        return Err(Error::invalid(
+            field("name"),
+            "give either a file name with an extension or a MIME type, so the client can display the file",
+        ));
+    }
+    Ok(())
+}
+
+fn check_length(value: &str, max: usize, field: &str) -> Result<()> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Error::invalid(field, format!("{field} is {chars} characters long; at most {max} are allowed")));
+    }
+    Ok(())
+}
+
+/// An internal identifier given by the caller: positive and safe for JavaScript.
+pub fn check_id(value: u64, field: &str) -> Result<u64> {
+    if value == 0 || value > MAX_SAFE_ID {
+        return Err(Error::invalid(field, format!("{field} must be an integer between 1 and {MAX_SAFE_ID}")));
+    }
+    Ok(value)
+}
+
+/// An external client id: 1–255 characters, no control characters.
+pub fn check_external_id(value: &str, field: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, format!("{field} must not be empty")));
+    }
+    check_length(value, MAX_EXTERNAL_ID_CHARS, field)?;
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, format!("{field} must not contain control characters")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attachment(url: &str, name: Option<&str>, mime_type: Option<&str>) -> Attachment {
+        Attachment {
+            url: url.into(),
+            name: name.map(Into::into),
+            mime_type: mime_type.map(Into::into),
+            size: Some(256),
+        }
+    }
+
+    fn content(text: &str, attachments: Vec<Attachment>) -> Result<MessageContent> {
+        RawContent { text: Some(text.into()), attachments: Some(attachments) }.validate()
+    }
+
+    fn field_of(result: Result<MessageContent>) -> String {
+        match result {
+            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_text_passes_unchanged() {
+        let content = content("message", vec![]).unwrap();
+        assert_eq!(content.text, "message");
+        assert!(content.attachments.is_empty());
+    }
+
+    #[test]
+    fn text_is_counted_in_unicode_scalar_values() {
+        assert!(content(&"é".repeat(MAX_TEXT_CHARS), vec![]).is_ok());
+        assert_eq!(field_of(content(&"é".repeat(MAX_TEXT_CHARS + 1), vec![])), "text");
+    }
+
+    #[test]
+    fn empty_text_needs_an_attachment() {
+        assert_eq!(field_of(content("", vec![])), "text");
+        assert_eq!(field_of(RawContent::default().validate()), "text");
+        let with_file = content("", vec![attachment("https://example.com/a.jpg", Some("a.jpg"), None)]);
+        assert!(with_file.is_ok());
+    }
+
+    #[test]
+    fn at_most_ten_attachments() {
+        let one = attachment("https://example.com/a.jpg", Some("a.jpg"), None);
+        assert!(content("x", vec![one.clone(); 10]).is_ok());
+        assert_eq!(field_of(content("x", vec![one; 11])), "attachments");
+    }
+
+    #[test]
+    fn attachment_urls_must_be_absolute_web_urls() {
+        for bad in ["/relative.jpg", "ftp://example.com/a.jpg", "javascript:alert(1)", "http://", ""] {
+            let result = content("x", vec![attachment(bad, Some("a.jpg"), None)]);
+            assert_eq!(field_of(result), "attachments[0].url", "{bad:?}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
+        assert_eq!(field_of(content("x", vec![attachment(&long, Some("a.jpg"), None)])), "attachments[0].url");
+    }
+
+    #[test]
+    fn a_file_needs_an_extension_or_a_type() {
+        let url = "https://example.com/file";
+        assert!(content("x", vec![attachment(url, Some("test.jpg"), None)]).is_ok());
+        assert!(content("x", vec![attachment(url, Some("test"), Some("image/jpeg"))]).is_ok());
+        assert!(content("x", vec![attachment(url, None, Some("application/pdf"))]).is_ok());
+        assert_eq!(field_of(content("x", vec![attachment(url, Some("test"), None)])), "attachments[0].name");
+        assert_eq!(field_of(content("x", vec![attachment(url, None, None)])), "attachments[0].name");
+    }
+
+    #[test]
+    fn types_must_be_mime_types_and_names_are_bounded() {
+        let url = "https://example.com/f";
+        let second_bad = vec![
+            attachment(url, Some("a.jpg"), None),
+            attachment(url, Some("a.jpg"), Some("not a type")),
+        ];
+        assert_eq!(field_of(content("x", second_bad)), "attachments[1].type");
+        let long_name = format!("{}.jpg", "n".repeat(MAX_NAME_CHARS));
+        assert_eq!(field_of(content("x", vec![attachment(url, Some(&long_name), None)])), "attachments[0].name");
+    }
+
+    #[test]
+    fn identifiers_are_positive_and_javascript_safe() {
+        assert_eq!(check_id(1, "threadId").unwrap(), 1);
+        assert!(check_id(0, "threadId").is_err());
+        assert!(check_id(MAX_SAFE_ID + 1, "threadId").is_err());
+        assert!(check_external_id("clientId", "clientId").is_ok());
+        assert!(check_external_id("  ", "clientId").is_err());
+        assert!(check_external_id(&"x".repeat(256), "clientId").is_err());
+    }
+}
