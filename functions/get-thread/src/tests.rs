@@ -1,1 +1,49 @@
+use serde_json::json;
+use shared::model::Role;
+use shared::routes;
+use shared::testing::{self, Event, FORMATS};
 
+use super::handle;
+
+#[tokio::test]
+async fn a_thread_reads_back_with_its_client_and_counts() {
+    let app = testing::app().await;
+    let (agent, token) = testing::agent(app, Role::Operator).await;
+    let client = testing::client(app).await;
+    let recipient = shared::sending::Recipient::ThreadsClientId(client.client_id);
+    let content = shared::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
+    let sent = shared::sending::send_outgoing(&app.store, &agent, &recipient, content, None).await.unwrap();
+    for format in FORMATS {
+        let event = Event::new(format, routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
+        let (status, body, _) = testing::call(app, routes::GET_THREAD, handle, event).await;
+        assert_eq!(status, 200, "{format:?}: {body}");
+        assert_eq!(body["id"], json!(sent.thread_id));
+        assert_eq!(body["status"], json!("OPEN"));
+        assert_eq!(body["clientId"], json!(client.client_id));
+        assert_eq!(body["clientExternalId"], json!(client.external_id));
+        assert_eq!(body["messageCount"], json!(1));
+        assert!(body["startTime"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+        assert_eq!(body["startTime"], body["lastMessageTime"]);
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_thread_ids_and_roles_are_refused() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let (_, bot) = testing::agent(app, Role::Bot).await;
+    for format in FORMATS {
+        let call = |id: &str, token: &str| {
+            let event = Event::new(format, routes::GET_THREAD, &[id]).bearer(token);
+            testing::call(app, routes::GET_THREAD, handle, event)
+        };
+        let (status, body, _) = call("9000000000000", &token).await;
+        assert_eq!((status, body["code"].as_str(), body["field"].as_str()), (404, Some("NOT_FOUND"), Some("threadId")));
+        for bad in ["abc", "0", "-4", "9007199254740992"] {
+            let (status, body, _) = call(bad, &token).await;
+            assert_eq!((status, body["field"].as_str()), (400, Some("threadId")), "{bad}: {body}");
+        }
+        assert_eq!(call("1", &bot).await.0, 403);
+        assert_eq!(call("1", "Bearer nothing").await.0, 401);
+    }
+}

@@ -1,1 +1,245 @@
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use shared::App;
+use shared::auth;
+use shared::model::{Client, Role};
+use shared::store::{Session, Store};
+use shared::testing::{self, Event, FORMATS, Format};
+use shared::routes;
 
+use super::handle;
+
+async fn send(app: &'static App, token: &str, body: Value) -> (u16, Value) {
+    send_as(app, Format::HttpApiV2, token, body, None).await
+}
+
+async fn send_as(app: &'static App, format: Format, token: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+    let mut event = Event::new(format, routes::SEND_OUTGOING, &[]).bearer(token).json(&body);
+    if let Some(key) = key {
+        event = event.header("Idempotency-Key", key);
+    }
+    let (status, body, _) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    (status, body)
+}
+
+async fn refreshed(app: &App, client: &Client) -> Client {
+    app.store.client(client.client_id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn sends_by_each_identifier_land_in_the_clients_one_open_thread() {
+    let app = testing::app().await;
+    let (agent, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let external_id = client.external_id.clone().unwrap();
+
+    let (status, first) = send_as(app, Format::RestApiV1, &token, json!({"text": "hello", "clientId": external_id}), None).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["clientId"], json!(client.client_id));
+    assert_eq!(first["clientExternalId"], json!(external_id));
+    assert_eq!(first["agentId"], json!(agent.agent_id));
+    let thread_id = first["threadId"].as_u64().unwrap();
+
+    let (_, second) = send(app, &token, json!({"text": "again", "threadsClientId": client.client_id})).await;
+    let (_, third) = send(app, &token, json!({"text": "and again", "threadId": thread_id})).await;
+    for reply in [&second, &third] {
+        assert_eq!(reply["threadId"], json!(thread_id), "{reply}");
+        assert_eq!(reply["clientId"], json!(client.client_id));
+    }
+    let ids: Vec<u64> = [&first, &second, &third].iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+
+    let thread = app.store.thread(thread_id).await.unwrap().unwrap();
+    assert_eq!(thread.message_count, 3);
+    let page = app.store.messages(thread_id, 10, None).await.unwrap();
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["and again", "again", "hello"]);
+}
+
+#[tokio::test]
+async fn the_highest_priority_identifier_decides_without_fallback() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Operator).await;
+    let (first, second) = (testing::client(app).await, testing::client(app).await);
+    let both = json!({"text": "x", "threadsClientId": second.client_id, "clientId": first.external_id});
+    let (status, reply) = send(app, &token, both).await;
+    assert_eq!((status, reply["clientId"].clone()), (200, json!(second.client_id)));
+
+    // A named but unknown higher identifier is a 404 even when a lower one would match.
+    let unknown_first = json!({"text": "x", "threadsClientId": 9_000_000_000_000u64, "clientId": first.external_id});
+    let (status, reply) = send(app, &token, unknown_first).await;
+    assert_eq!(status, 404, "{reply}");
+    assert_eq!(reply["code"], json!("NOT_FOUND"));
+    assert_eq!(reply["field"], json!("threadsClientId"));
+    assert!(refreshed(app, &first).await.open_thread_id.is_none(), "a failed send wrote nothing");
+
+    for (body, field) in [
+        (json!({"text": "x", "clientId": testing::unique("nobody")}), "clientId"),
+        (json!({"text": "x", "threadId": 9_000_000_000_000u64}), "threadId"),
+    ] {
+        let (status, reply) = send(app, &token, body).await;
+        assert_eq!((status, reply["field"].clone()), (404, json!(field)), "{reply}");
+    }
+}
+
+#[tokio::test]
+async fn a_closed_thread_is_followed_by_a_new_one() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Supervisor).await;
+    let client = testing::client(app).await;
+    let (_, first) = send(app, &token, json!({"text": "one", "threadsClientId": client.client_id})).await;
+    let old_thread = first["threadId"].as_u64().unwrap();
+    let thread = app.store.thread(old_thread).await.unwrap().unwrap();
+    assert_eq!(app.store.close_thread(&thread).await.unwrap(), shared::store::Write::Done);
+
+    // By threadId the closed thread still names the client; the message opens a new thread.
+    let (status, second) = send(app, &token, json!({"text": "two", "threadId": old_thread})).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["threadId"], json!(old_thread));
+    assert_eq!(second["clientId"], json!(client.client_id));
+    assert_eq!(refreshed(app, &client).await.open_thread_id, second["threadId"].as_u64());
+}
+
+#[tokio::test]
+async fn credentials_and_roles_are_checked_in_both_payload_formats() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let body = json!({"text": "x", "threadsClientId": client.client_id});
+    let (_, admin) = testing::agent(app, Role::Administrator).await;
+    let (_, bot) = testing::agent(app, Role::Bot).await;
+    let (expired_agent, _) = testing::agent(app, Role::Integrator).await;
+    let (expired, expired_hash) = auth::new_token(expired_agent.agent_id);
+    let past = Timestamp::now() - jiff::SignedDuration::from_secs(1);
+    app.store
+        .put_session(&Session { agent_id: expired_agent.agent_id, token_hash: expired_hash, expires_at: past })
+        .await
+        .unwrap();
+    for format in FORMATS {
+        for (token, status, code) in [
+            (admin.as_str(), 403, "FORBIDDEN"),
+            (bot.as_str(), 403, "FORBIDDEN"),
+            (&format!("Bearer {expired}"), 401, "UNAUTHORIZED"),
+            ("Bearer 1.forged", 401, "UNAUTHORIZED"),
+            ("Basic dXNlcjpwYXNz", 401, "UNAUTHORIZED"),
+        ] {
+            let (got, reply) = send_as(app, format, token, body.clone(), None).await;
+            assert_eq!((got, reply["code"].as_str()), (status, Some(code)), "{format:?} {token}: {reply}");
+        }
+        let event = Event::new(format, routes::SEND_OUTGOING, &[]).json(&body);
+        let (status, reply, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+        assert_eq!((status, reply["code"].as_str()), (401, Some("UNAUTHORIZED")));
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    assert!(refreshed(app, &client).await.open_thread_id.is_none(), "refused sends wrote nothing");
+}
+
+#[tokio::test]
+async fn bad_input_gets_400_naming_the_field_and_writes_nothing() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let id = client.client_id;
+    let file = json!({"url": "https://example.com/a.jpg", "name": "a.jpg", "type": "image/jpeg", "size": 1});
+    let cases = [
+        (json!({"text": "x"}), "threadsClientId"),
+        (json!({"text": "x", "threadsClientId": "1"}), "threadsClientId"),
+        (json!({"text": "x", "threadsClientId": -1}), "threadsClientId"),
+        (json!({"text": "x", "threadsClientId": 1.5}), "threadsClientId"),
+        (json!({"text": "x", "threadsClientId": 9_007_199_254_740_992u64}), "threadsClientId"),
+        (json!({"text": 5, "threadsClientId": id}), "text"),
+        (json!({"text": "é".repeat(2001), "threadsClientId": id}), "text"),
+        (json!({"text": "", "attachments": [], "threadsClientId": id}), "text"),
+        (json!({"text": "x", "attachments": vec![file.clone(); 11], "threadsClientId": id}), "attachments"),
+        (json!({"text": "x", "attachments": [{"url": "ftp://x/a.jpg", "name": "a.jpg"}], "threadsClientId": id}), "attachments[0].url"),
+        (json!({"text": "x", "attachments": [{"name": "a.jpg"}], "threadsClientId": id}), "attachments[0].url"),
+        (json!({"text": "x", "attachments": [file, {"url": "https://x.org/f", "name": "f"}], "threadsClientId": id}), "attachments[1].name"),
+        (json!({"text": "x", "attachments": [{"url": "https://x.org/f", "type": "image/png", "size": -3}], "threadsClientId": id}), "attachments[0].size"),
+        (json!({"text": "x", "clientId": "x".repeat(256)}), "clientId"),
+    ];
+    for (body, field) in cases {
+        let (status, reply) = send(app, &token, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {reply}");
+        assert_eq!(reply["field"], json!(field), "{body}: {reply}");
+        assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let malformed = Event::new(Format::RestApiV1, routes::SEND_OUTGOING, &[]).bearer(&token).body("{\"text\": ");
+    let (status, reply, _) = testing::call(app, routes::SEND_OUTGOING, handle, malformed).await;
+    assert_eq!((status, reply["code"].as_str()), (400, Some("INVALID_JSON")));
+    assert!(refreshed(app, &client).await.open_thread_id.is_none(), "no thread was opened");
+}
+
+#[tokio::test]
+async fn an_attachment_only_message_is_accepted_and_stored_whole() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let file = json!({"url": "http://cdn.example.com/test.jpg", "name": "test.jpg", "type": "image/jpeg", "size": 256});
+    let (status, reply) = send(app, &token, json!({"text": "", "attachments": [file], "threadsClientId": client.client_id})).await;
+    assert_eq!(status, 200, "{reply}");
+    let page = app.store.messages(reply["threadId"].as_u64().unwrap(), 1, None).await.unwrap();
+    assert_eq!(serde_json::to_value(&page.messages[0].attachments).unwrap(), json!([file]));
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_creates_nothing_new() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let body = json!({"text": "once", "threadsClientId": client.client_id});
+    let key = testing::unique("key");
+    let (status, first) = send_as(app, Format::HttpApiV2, &token, body.clone(), Some(&key)).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, retry) = send_as(app, Format::RestApiV1, &token, body.clone(), Some(&key)).await;
+    assert_eq!((status, &retry), (200, &first));
+    let thread = app.store.thread(first["threadId"].as_u64().unwrap()).await.unwrap().unwrap();
+    assert_eq!(thread.message_count, 1);
+
+    let other_body = json!({"text": "different", "threadsClientId": client.client_id});
+    let (status, reply) = send_as(app, Format::HttpApiV2, &token, other_body, Some(&key)).await;
+    assert_eq!((status, reply["code"].as_str()), (422, Some("IDEMPOTENCY_KEY_REUSED")));
+
+    // Keys belong to the agent that used them.
+    let (_, other_agent) = testing::agent(app, Role::Integrator).await;
+    let (status, reply) = send_as(app, Format::HttpApiV2, &other_agent, body.clone(), Some(&key)).await;
+    assert_eq!(status, 200);
+    assert_ne!(reply["id"], first["id"]);
+
+    let (status, reply) = send_as(app, Format::HttpApiV2, &token, body, Some("bad\tkey")).await;
+    assert_eq!((status, reply["field"].as_str()), (400, Some("Idempotency-Key")));
+}
+
+#[tokio::test]
+async fn a_failed_request_leaves_its_idempotency_key_free() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let key = testing::unique("key");
+    let missing = json!({"text": "x", "clientId": testing::unique("later")});
+    assert_eq!(send_as(app, Format::HttpApiV2, &token, missing, Some(&key)).await.0, 404);
+    let body = json!({"text": "x", "threadsClientId": client.client_id});
+    let (status, reply) = send_as(app, Format::HttpApiV2, &token, body, Some(&key)).await;
+    assert_eq!(status, 200, "{reply}");
+}
+
+#[tokio::test]
+async fn concurrent_first_sends_to_one_client_share_one_thread() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let sends = (0..20).map(|n| {
+        let token = token.clone();
+        async move { send(app, &token, json!({"text": format!("message {n}"), "threadsClientId": client.client_id})).await }
+    });
+    let replies = futures::future::join_all(sends).await;
+    let threads: std::collections::BTreeSet<u64> = replies
+        .iter()
+        .map(|(status, reply)| {
+            assert_eq!(*status, 200, "{reply}");
+            reply["threadId"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    let thread_id = *threads.first().unwrap();
+    assert_eq!(app.store.thread(thread_id).await.unwrap().unwrap().message_count, 20);
+    assert_eq!(app.store.messages(thread_id, 100, None).await.unwrap().messages.len(), 20);
+}

@@ -124,6 +124,10 @@ impl ApiRequest {
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    // serde would also read a struct from an array; the API speaks objects only.
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        return Err(Error::InvalidInput { code: "VALIDATION_FAILED", message: "the body must be a JSON object".into(), field: None });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -1,0 +1,147 @@
+//! The DynamoDB adapter against DynamoDB Local: the rules the database must enforce.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use shared::model::{Client, Message, Role, Thread, ThreadStatus};
+use shared::store::{IdKind, KeyClaim, Store, StoredResponse, Write};
+use shared::testing;
+
+fn thread(thread_id: u64, client_id: u64) -> Thread {
+    let now = Timestamp::now();
+    Thread { thread_id, client_id, status: ThreadStatus::Open, start_time: now, last_message_time: now, message_count: 1 }
+}
+
+fn message(message_id: u64, thread_id: u64, client_id: u64) -> Message {
+    Message {
+        message_id,
+        thread_id,
+        client_id,
+        agent_id: 1,
+        text: format!("message {message_id}"),
+        attachments: vec![],
+        created_at: Timestamp::now(),
+    }
+}
+
+#[tokio::test]
+async fn ids_count_up_per_kind() {
+    let app = testing::app().await;
+    let first = app.store.next_id(IdKind::Message).await.unwrap();
+    let second = app.store.next_id(IdKind::Message).await.unwrap();
+    assert_eq!(second, first + 1);
+}
+
+#[tokio::test]
+async fn logins_are_unique_regardless_of_case() {
+    let app = testing::app().await;
+    let (agent, _) = testing::agent(app, Role::Integrator).await;
+    let mut twin = agent.clone();
+    twin.agent_id = app.store.next_id(IdKind::Agent).await.unwrap();
+    twin.login = agent.login.to_uppercase();
+    assert_eq!(app.store.create_agent(&twin).await.unwrap(), Write::Refused);
+    let found = app.store.agent_by_login(&twin.login).await.unwrap().unwrap();
+    assert_eq!(found.agent_id, agent.agent_id);
+    let listed = app.store.list_agents().await.unwrap();
+    assert!(listed.iter().any(|a| a.agent_id == agent.agent_id));
+    assert!(!listed.iter().any(|a| a.agent_id == twin.agent_id), "the refused agent was not written");
+}
+
+#[tokio::test]
+async fn external_ids_are_unique() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let twin = Client { client_id: app.store.next_id(IdKind::Client).await.unwrap(), ..client.clone() };
+    assert_eq!(app.store.create_client(&twin).await.unwrap(), Write::Refused);
+    assert!(app.store.client(twin.client_id).await.unwrap().is_none(), "nothing of the refused client was written");
+    let found = app.store.client_by_external_id(client.external_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(found.unwrap().client_id, client.client_id);
+}
+
+#[tokio::test]
+async fn a_client_has_at_most_one_open_thread() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let (a, b) = (app.store.next_id(IdKind::Thread).await.unwrap(), app.store.next_id(IdKind::Thread).await.unwrap());
+    let m = app.store.next_id(IdKind::Message).await.unwrap();
+    assert_eq!(app.store.open_thread(&thread(a, client.client_id), &message(m, a, client.client_id), None).await.unwrap(), Write::Done);
+    let m2 = app.store.next_id(IdKind::Message).await.unwrap();
+    assert_eq!(app.store.open_thread(&thread(b, client.client_id), &message(m2, b, client.client_id), None).await.unwrap(), Write::Refused);
+    assert!(app.store.thread(b).await.unwrap().is_none(), "the refused thread was not written");
+    assert!(app.store.messages(b, 10, None).await.unwrap().messages.is_empty());
+    assert_eq!(app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id, Some(a));
+}
+
+#[tokio::test]
+async fn closed_threads_take_no_messages() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let t = app.store.next_id(IdKind::Thread).await.unwrap();
+    let first = app.store.next_id(IdKind::Message).await.unwrap();
+    let open = thread(t, client.client_id);
+    assert_eq!(app.store.open_thread(&open, &message(first, t, client.client_id), None).await.unwrap(), Write::Done);
+    assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Done);
+    assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Refused);
+    let late = app.store.next_id(IdKind::Message).await.unwrap();
+    assert_eq!(app.store.append_message(&message(late, t, client.client_id), None).await.unwrap(), Write::Refused);
+    let stored = app.store.thread(t).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.message_count), (ThreadStatus::Closed, 1));
+    assert_eq!(app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id, None);
+}
+
+#[tokio::test]
+async fn message_pages_are_newest_first_and_end() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let t = app.store.next_id(IdKind::Thread).await.unwrap();
+    let mut ids = vec![app.store.next_id(IdKind::Message).await.unwrap()];
+    assert_eq!(app.store.open_thread(&thread(t, client.client_id), &message(ids[0], t, client.client_id), None).await.unwrap(), Write::Done);
+    for _ in 0..4 {
+        let id = app.store.next_id(IdKind::Message).await.unwrap();
+        assert_eq!(app.store.append_message(&message(id, t, client.client_id), None).await.unwrap(), Write::Done);
+        ids.push(id);
+    }
+    ids.reverse();
+    let first = app.store.messages(t, 3, None).await.unwrap();
+    let got: Vec<u64> = first.messages.iter().map(|m| m.message_id).collect();
+    assert_eq!(got, ids[..3]);
+    assert_eq!(first.next_before, Some(ids[2]));
+    let rest = app.store.messages(t, 3, first.next_before).await.unwrap();
+    let got: Vec<u64> = rest.messages.iter().map(|m| m.message_id).collect();
+    assert_eq!((got.as_slice(), rest.next_before), (&ids[3..], None));
+    let exact = app.store.messages(t, 5, None).await.unwrap();
+    assert_eq!((exact.messages.len(), exact.next_before), (5, None));
+}
+
+#[tokio::test]
+async fn idempotency_keys_move_from_claimed_to_completed() {
+    let app = testing::app().await;
+    let key = testing::unique("record");
+    let lease = Duration::from_secs(30);
+    assert_eq!(app.store.claim_key(&key, "hash-a", lease).await.unwrap(), KeyClaim::Claimed);
+    assert_eq!(app.store.claim_key(&key, "hash-a", lease).await.unwrap(), KeyClaim::InProgress);
+    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Mismatch);
+    app.store.release_key(&key).await.unwrap();
+    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Claimed);
+
+    // Completion is written together with the work.
+    let client = testing::client(app).await;
+    let t = app.store.next_id(IdKind::Thread).await.unwrap();
+    let m = app.store.next_id(IdKind::Message).await.unwrap();
+    let response = StoredResponse { status: 200, body: r#"{"id":1}"#.into() };
+    let completed = shared::store::CompletedKey { record_key: key.clone(), request_hash: "hash-b".into(), response: response.clone() };
+    let write = app.store.open_thread(&thread(t, client.client_id), &message(m, t, client.client_id), Some(&completed)).await;
+    assert_eq!(write.unwrap(), Write::Done);
+    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(response));
+    app.store.release_key(&key).await.unwrap();
+    assert!(matches!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(_)), "completed keys stay");
+}
+
+#[tokio::test]
+async fn an_abandoned_claim_can_be_taken_over_after_its_lease() {
+    let app = testing::app().await;
+    let key = testing::unique("record");
+    assert_eq!(app.store.claim_key(&key, "h", Duration::ZERO).await.unwrap(), KeyClaim::Claimed);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.store.claim_key(&key, "h", Duration::from_secs(30)).await.unwrap(), KeyClaim::Claimed);
+}
