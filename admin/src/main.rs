@@ -1,1 +1,145 @@
-fn main() {}
+//! `chat-admin`: provisions agents and clients in the table named by `TABLE_NAME` (and
+//! `DYNAMODB_ENDPOINT` for DynamoDB Local). Passwords are read from standard input, never from
+//! the command line, where they would end up in shell history and process listings.
+
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use shared::model::{Agent, Role};
+use shared::store::Store;
+use shared::{App, Error, Result, auth, clients};
+
+#[derive(Parser)]
+#[command(name = "chat-admin", about = "Provision agents and clients of the Chat Center Messaging API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Agents: the accounts that call the API.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Clients: the people messages are sent to.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Create an enabled agent; the password is read from stdin.
+    Create {
+        #[arg(long)]
+        login: String,
+        /// INTEGRATOR, OPERATOR, SUPERVISOR, ADMINISTRATOR or BOT.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List all agents (never their password hashes).
+    List,
+    /// Disable an agent: its tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Enable a disabled agent again.
+    Enable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Set a new password, read from stdin.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client that messages can be sent to by `clientId` or `threadsClientId`.
+    Create {
+        /// The authorized external id (`clientId` in the API).
+        #[arg(long)]
+        external_id: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn parse_role(name: &str) -> std::result::Result<Role, String> {
+    Role::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
+        format!("unknown role {name:?}; one of {}", names.join(", "))
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("chat-admin: {}", describe(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(err: &Error) -> String {
+    match err {
+        Error::Internal(detail) | Error::StorageUnavailable(detail) => format!("{err}: {detail}"),
+        _ => err.to_string(),
+    }
+}
+
+async fn run(command: Command) -> Result<serde_json::Value> {
+    let app = App::from_env().await?;
+    let store = &app.store;
+    Ok(match command {
+        Command::Agent(AgentCommand::Create { login, role }) => {
+            let password = read_password()?;
+            agent_json(&auth::register_agent(store, &login, role, &password).await?)
+        }
+        Command::Agent(AgentCommand::List) => {
+            json!(store.list_agents().await?.iter().map(agent_json).collect::<Vec<_>>())
+        }
+        Command::Agent(AgentCommand::Disable { login }) => agent_json(&auth::set_enabled(store, &login, false).await?),
+        Command::Agent(AgentCommand::Enable { login }) => agent_json(&auth::set_enabled(store, &login, true).await?),
+        Command::Agent(AgentCommand::ResetPassword { login }) => {
+            let password = read_password()?;
+            agent_json(&auth::reset_password(store, &login, &password).await?)
+        }
+        Command::Client(ClientCommand::Create { external_id, name }) => {
+            let client = clients::create_client(store, Some(&external_id), name.as_deref()).await?;
+            json!({"clientId": client.client_id, "externalId": client.external_id, "displayName": client.display_name})
+        }
+    })
+}
+
+fn agent_json(agent: &Agent) -> serde_json::Value {
+    json!({
+        "agentId": agent.agent_id,
+        "login": agent.login,
+        "role": agent.role,
+        "enabled": agent.enabled,
+        "createdAt": agent.created_at,
+    })
+}
+
+/// One line from stdin, without its line ending.
+fn read_password() -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|err| Error::invalid("password", format!("cannot read stdin: {err}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

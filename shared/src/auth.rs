@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::{Agent, Role};
-use crate::store::{Session, Store};
+use crate::store::{IdKind, Session, Store, Write};
 use crate::{Error, Result};
 
 /// Same text for every failed login, so it tells nobody which part was wrong.
@@ -53,6 +53,62 @@ pub fn new_token(agent_id: u64) -> (String, String) {
 
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+fn check_new_password(password: &str) -> Result<()> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(Error::invalid(
+            "password",
+            format!("password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Provisions a new enabled agent (the operator's command and tests).
+pub async fn register_agent(store: &impl Store, login: &str, role: Role, password: &str) -> Result<Agent> {
+    let login = login.trim();
+    if login.is_empty() || login.chars().count() > MAX_LOGIN_CHARS || login.chars().any(char::is_whitespace) {
+        return Err(Error::invalid("login", format!("login must be 1 to {MAX_LOGIN_CHARS} characters without spaces")));
+    }
+    check_new_password(password)?;
+    let agent = Agent {
+        agent_id: store.next_id(IdKind::Agent).await?,
+        login: login.to_owned(),
+        role,
+        enabled: true,
+        password_hash: hash_password(password)?,
+        created_at: Timestamp::now(),
+    };
+    match store.create_agent(&agent).await? {
+        Write::Done => Ok(agent),
+        Write::Refused => Err(Error::conflict("LOGIN_TAKEN", format!("login {login:?} is already taken"))),
+    }
+}
+
+async fn existing_agent(store: &impl Store, login: &str) -> Result<Agent> {
+    store
+        .agent_by_login(login)
+        .await?
+        .ok_or_else(|| Error::not_found(Some("login"), format!("no agent with login {login:?}")))
+}
+
+pub async fn set_enabled(store: &impl Store, login: &str, enabled: bool) -> Result<Agent> {
+    let mut agent = existing_agent(store, login).await?;
+    agent.enabled = enabled;
+    store.update_agent(&agent).await?;
+    Ok(agent)
+}
+
+pub async fn reset_password(store: &impl Store, login: &str, password: &str) -> Result<Agent> {
+    check_new_password(password)?;
+    let mut agent = existing_agent(store, login).await?;
+    agent.password_hash = hash_password(password)?;
+    store.update_agent(&agent).await?;
+    Ok(agent)
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,13 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::auth;
 use crate::http::Route;
 use crate::model::{Agent, Client, Role};
-use crate::store::{IdKind, Store, Write};
 use crate::App;
 
 const HTTP_API_V2: &str = include_str!("../../events/http-api-v2.json");
@@ -157,15 +155,7 @@ pub const PASSWORD: &str = "test password 1";
 
 /// A new enabled agent with `role` and a valid `Bearer ...` header value for it.
 pub async fn agent(app: &App, role: Role) -> (Agent, String) {
-    let agent = Agent {
-        agent_id: app.store.next_id(IdKind::Agent).await.unwrap(),
-        login: unique(role.as_str()),
-        role,
-        enabled: true,
-        password_hash: auth::hash_password(PASSWORD).unwrap(),
-        created_at: Timestamp::now(),
-    };
-    assert_eq!(app.store.create_agent(&agent).await.unwrap(), Write::Done);
+    let agent = auth::register_agent(&app.store, &unique(role.as_str()), role, PASSWORD).await.unwrap();
     let login = auth::LoginRequest { login: agent.login.clone(), password: PASSWORD.into() };
     let token = auth::log_in(&app.store, login, app.config.token_ttl).await.unwrap().token;
     (agent, token)
@@ -173,15 +163,7 @@ pub async fn agent(app: &App, role: Role) -> (Agent, String) {
 
 /// A new client with a fresh external id.
 pub async fn client(app: &App) -> Client {
-    let client = Client {
-        client_id: app.store.next_id(IdKind::Client).await.unwrap(),
-        external_id: Some(unique("client")),
-        display_name: Some("Test Client".into()),
-        open_thread_id: None,
-        created_at: Timestamp::now(),
-    };
-    assert_eq!(app.store.create_client(&client).await.unwrap(), Write::Done);
-    client
+    crate::clients::create_client(&app.store, Some(&unique("client")), Some("Test Client")).await.unwrap()
 }
 
 /// Status and parsed JSON body of a response.
