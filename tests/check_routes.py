@@ -37,6 +37,9 @@ class CfnLoader(yaml.SafeLoader):
     """SafeLoader that accepts CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...)."""
 
 
+RUST_ROUTE = re.compile(r'Route\s*\{\s*method:\s*"([A-Z]+)",\s*pattern:\s*"([^"]+)"\s*\}')
+
+
 def _cfn_tag(loader: yaml.Loader, tag_suffix: str, node: yaml.Node):
     if isinstance(node, yaml.ScalarNode):
         return {tag_suffix: loader.construct_scalar(node)}
@@ -119,6 +122,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="template.yaml routes == Cargo.toml watch router")
     ap.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     ap.add_argument("--cargo", type=Path, default=ROOT / "Cargo.toml")
+    ap.add_argument("--routes", type=Path, default=ROOT / "shared" / "src" / "routes.rs")
     args = ap.parse_args()
 
     problems: list[str] = []
@@ -177,6 +181,18 @@ def main() -> int:
                 )
         for route_path in sorted(set(fallthrough) - t_paths):
             problems.append(f"router: {route_path} is not a path of template.yaml")
+
+    # The route table the functions and the catch-all's 405 answers use.
+    shared_routes = {
+        (method, path)
+        for method, path in RUST_ROUTE.findall(args.routes.read_text())
+        if method != "ANY"
+    }
+    template_pairs = {(m, p) for m, p, _ in t_routes}
+    for method, route_path in sorted(template_pairs - shared_routes):
+        problems.append(f"only in template.yaml, not in shared/src/routes.rs: {method} {route_path}")
+    for method, route_path in sorted(shared_routes - template_pairs):
+        problems.append(f"only in shared/src/routes.rs: {method} {route_path}")
 
     if problems:
         print("check_routes: template.yaml and the Cargo.toml watch router differ:", file=sys.stderr)

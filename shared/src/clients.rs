@@ -21,6 +21,7 @@ pub async fn create_client(store: &impl Store, external_id: Option<&str>, displa
     let client = Client {
         client_id: store.next_id(IdKind::Client).await?,
         external_id: external_id.map(str::to_owned),
+        unauthorized_id: None,
         display_name: display_name.map(str::to_owned),
         open_thread_id: None,
         created_at: Timestamp::now(),

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod clients;
 pub mod config;
+pub mod devices;
 pub mod error;
 pub mod http;
 pub mod idempotency;

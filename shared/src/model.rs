@@ -64,11 +64,87 @@ pub struct Client {
     /// The authorized external id the business knows the client by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// An unauthorized external id (seed 001's `unauthorizedClientId`), for clients the business
+    /// has not verified yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// The client's one open thread, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_thread_id: Option<u64>,
+    pub created_at: Timestamp,
+}
+
+/// How firmly a client is identified; a device may move only to a more firmly identified client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Identification {
+    Anonymous,
+    Unauthorized,
+    Authorized,
+}
+
+impl Client {
+    pub fn identification(&self) -> Identification {
+        match (&self.external_id, &self.unauthorized_id) {
+            (Some(_), _) => Identification::Authorized,
+            (None, Some(_)) => Identification::Unauthorized,
+            (None, None) => Identification::Anonymous,
+        }
+    }
+}
+
+/// The messaging channels a device can be reached on (seed 001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChannelType {
+    Whatsapp,
+    Viber,
+    Sms,
+    Telegram,
+    Email,
+    Mobile,
+    Web,
+}
+
+impl ChannelType {
+    pub const ALL: [ChannelType; 7] = [
+        ChannelType::Whatsapp,
+        ChannelType::Viber,
+        ChannelType::Sms,
+        ChannelType::Telegram,
+        ChannelType::Email,
+        ChannelType::Mobile,
+        ChannelType::Web,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelType::Whatsapp => "WHATSAPP",
+            ChannelType::Viber => "VIBER",
+            ChannelType::Sms => "SMS",
+            ChannelType::Telegram => "TELEGRAM",
+            ChannelType::Email => "EMAIL",
+            ChannelType::Mobile => "MOBILE",
+            ChannelType::Web => "WEB",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ChannelType> {
+        ChannelType::ALL.into_iter().find(|channel| channel.as_str() == name)
+    }
+}
+
+/// One device of a client on one channel; it belongs to exactly one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub channel_type: ChannelType,
+    /// Normalised address (phone number, e-mail address or token).
+    pub device_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_marker: Option<String>,
+    pub client_id: u64,
     pub created_at: Timestamp,
 }
 

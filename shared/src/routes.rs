@@ -5,13 +5,14 @@ use crate::http::Route;
 
 pub const LOGIN: Route = Route { method: "POST", pattern: "/api/auth/login" };
 pub const SEND_OUTGOING: Route = Route { method: "POST", pattern: "/api/v1/messages/outgoing" };
+pub const SEND_OUTGOING_TO_DEVICE: Route = Route { method: "POST", pattern: "/api/v1/messages/outgoing-to-device" };
 pub const GET_THREAD: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}" };
 pub const LIST_THREAD_MESSAGES: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}/messages" };
 pub const CLOSE_THREAD: Route = Route { method: "POST", pattern: "/api/v1/threads/{threadId}/close" };
 /// The `$default` route: everything no other route takes.
 pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 
-pub const ALL: &[Route] = &[LOGIN, SEND_OUTGOING, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
+pub const ALL: &[Route] = &[LOGIN, SEND_OUTGOING, SEND_OUTGOING_TO_DEVICE, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
 
 /// True when `path` (possibly behind a stage prefix) has the shape of `pattern`.
 pub fn matches(pattern: &str, path: &str) -> bool {

@@ -171,7 +171,7 @@ pub async fn deliver(
 }
 
 /// Jittered, growing pause so that concurrent senders to one client do not collide again.
-async fn back_off(attempt: u32) {
+pub(crate) async fn back_off(attempt: u32) {
     let ceiling_ms = 5u64 << attempt.min(6);
     let pause = rand::random::<u64>() % ceiling_ms + 1;
     tokio::time::sleep(Duration::from_millis(pause)).await;

@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::{MAX_BODY_BYTES, REQUEST_ID_HEADER};
+use crate::idempotency::{self, RequestKey};
 use crate::model::MAX_SAFE_ID;
 use crate::{Error, Result};
 
@@ -102,6 +103,11 @@ impl ApiRequest {
             .ok()
             .filter(|id| (1..=MAX_SAFE_ID).contains(id))
             .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {MAX_SAFE_ID}")))
+    }
+
+    /// The request's `Idempotency-Key`, scoped to the calling agent; `None` when not sent.
+    pub fn idempotency_key(&self, agent_id: u64) -> Result<Option<RequestKey>> {
+        RequestKey::from_header(self.header(idempotency::HEADER), agent_id, self.method(), self.path(), self.body())
     }
 
     /// The body as `T`. Errors name the field at fault.

@@ -16,7 +16,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::keys::{self, EXPIRES_AT, PK, SK};
 use super::{CompletedKey, IdKind, KeyClaim, MessagePage, Session, Store, StoredResponse, Write};
-use crate::model::{Agent, Client, Message, Thread};
+use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
 use crate::{Error, Result};
 
 type Item = HashMap<String, AttributeValue>;
@@ -99,6 +99,25 @@ impl DynamoStore {
             .build()
             .map_err(Error::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The client and the items that make its external ids unique.
+    fn client_items(&self, client: &Client) -> Result<Vec<TransactWriteItem>> {
+        let pointer = NamePointer { agent_id: None, client_id: Some(client.client_id) };
+        let mut items = vec![self.put_new(entity(keys::client(client.client_id), "CLIENT", client)?)?];
+        if let Some(external_id) = &client.external_id {
+            items.push(self.put_new(keyed(keys::external_id(external_id), &pointer)?)?);
+        }
+        if let Some(unauthorized_id) = &client.unauthorized_id {
+            items.push(self.put_new(keyed(keys::unauthorized_id(unauthorized_id), &pointer)?)?);
+        }
+        Ok(items)
+    }
+
+    async fn client_by_pointer(&self, key: (String, String)) -> Result<Option<Client>> {
+        let Some(pointer) = self.get_as::<NamePointer>(key).await? else { return Ok(None) };
+        let Some(client_id) = pointer.client_id else { return Ok(None) };
+        self.get_as(keys::client(client_id)).await
     }
 
     fn completed_key_item(&self, key: &CompletedKey) -> Result<TransactWriteItem> {
@@ -344,12 +363,7 @@ impl Store for DynamoStore {
     }
 
     async fn create_client(&self, client: &Client) -> Result<Write> {
-        let mut items = vec![self.put_new(entity(keys::client(client.client_id), "CLIENT", client)?)?];
-        if let Some(external_id) = &client.external_id {
-            let pointer = NamePointer { agent_id: None, client_id: Some(client.client_id) };
-            items.push(self.put_new(keyed(keys::external_id(external_id), &pointer)?)?);
-        }
-        self.transact(items).await
+        self.transact(self.client_items(client)?).await
     }
 
     async fn client(&self, client_id: u64) -> Result<Option<Client>> {
@@ -357,11 +371,33 @@ impl Store for DynamoStore {
     }
 
     async fn client_by_external_id(&self, external_id: &str) -> Result<Option<Client>> {
-        let Some(pointer) = self.get_as::<NamePointer>(keys::external_id(external_id)).await? else {
-            return Ok(None);
+        self.client_by_pointer(keys::external_id(external_id)).await
+    }
+
+    async fn client_by_unauthorized_id(&self, unauthorized_id: &str) -> Result<Option<Client>> {
+        self.client_by_pointer(keys::unauthorized_id(unauthorized_id)).await
+    }
+
+    async fn device(&self, channel: ChannelType, app_marker: Option<&str>, address: &str) -> Result<Option<Device>> {
+        self.get_as(keys::device(channel, app_marker, address)).await
+    }
+
+    async fn bind_device(&self, new_client: Option<&Client>, device: &Device, previous_client: Option<u64>) -> Result<Write> {
+        let mut items = match new_client {
+            Some(client) => self.client_items(client)?,
+            None => Vec::new(),
         };
-        let Some(client_id) = pointer.client_id else { return Ok(None) };
-        self.client(client_id).await
+        let key = keys::device(device.channel_type, device.app_marker.as_deref(), &device.device_address);
+        items.push(match previous_client {
+            None => self.put_new(entity(key, "DEVICE", device)?)?,
+            Some(previous) => self.update(
+                key,
+                "SET clientId = :client",
+                "clientId = :previous",
+                HashMap::from([(":client".into(), n(device.client_id)), (":previous".into(), n(previous))]),
+            )?,
+        });
+        self.transact(items).await
     }
 
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>> {

@@ -1,6 +1,7 @@
 //! Partition and sort keys of the single table (see `docs/design.md`).
 
 use super::IdKind;
+use crate::model::ChannelType;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -41,6 +42,16 @@ pub fn external_id(external_id: &str) -> (String, String) {
     (format!("CLIENTEXT#{external_id}"), "CLIENTEXT".into())
 }
 
+pub fn unauthorized_id(unauthorized_id: &str) -> (String, String) {
+    (format!("CLIENTUNAUTH#{unauthorized_id}"), "CLIENTUNAUTH".into())
+}
+
+/// The marker's length keeps `#` inside markers or addresses from making two devices collide.
+pub fn device(channel: ChannelType, app_marker: Option<&str>, address: &str) -> (String, String) {
+    let marker = app_marker.unwrap_or_default();
+    (format!("DEVICE#{}#{}:{marker}#{address}", channel.as_str(), marker.len()), "DEVICE".into())
+}
+
 pub fn thread(thread_id: u64) -> (String, String) {
     (format!("THREAD#{thread_id}"), "THREAD".into())
 }
@@ -67,6 +78,14 @@ mod tests {
         assert!(message_sort_key(9) < message_sort_key(10));
         assert!(message_sort_key(99_999) < message_sort_key(100_000));
         assert!(message_sort_key(crate::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
+    }
+
+    #[test]
+    fn devices_with_hashes_in_marker_or_address_stay_apart() {
+        let a = device(ChannelType::Mobile, Some("a#b"), "c");
+        let b = device(ChannelType::Mobile, Some("a"), "b#c");
+        assert_ne!(a, b);
+        assert_ne!(device(ChannelType::Sms, None, "1"), device(ChannelType::Viber, None, "1"));
     }
 
     #[test]

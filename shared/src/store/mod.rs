@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::model::{Agent, Client, Message, Thread};
+use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
 
 /// Which sequence a new identifier comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,14 @@ pub trait Store {
     async fn create_client(&self, client: &Client) -> Result<Write>;
     async fn client(&self, client_id: u64) -> Result<Option<Client>>;
     async fn client_by_external_id(&self, external_id: &str) -> Result<Option<Client>>;
+    async fn client_by_unauthorized_id(&self, unauthorized_id: &str) -> Result<Option<Client>>;
+
+    async fn device(&self, channel: ChannelType, app_marker: Option<&str>, address: &str) -> Result<Option<Device>>;
+    /// In one transaction: creates `new_client` when given, and binds `device` to
+    /// `device.client_id` — a new device record when `previous_client` is `None`, else a move
+    /// that holds only while the device still belongs to `previous_client`. `Refused` when a
+    /// concurrent writer got there first (or a name of the new client is taken).
+    async fn bind_device(&self, new_client: Option<&Client>, device: &Device, previous_client: Option<u64>) -> Result<Write>;
 
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>>;
     /// Adds the message to its thread; `Refused` unless that thread is open.
