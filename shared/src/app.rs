@@ -41,7 +41,6 @@ impl App {
             }
         }
         let sdk_config = loader.load().await;
-        let client = aws_sdk_dynamodb::Client::new(&sdk_config);
-        App { store: DynamoStore::new(client, config.table_name.clone()), config }
+        App { store: DynamoStore::new(&sdk_config, config.table_name.clone()), config }
     }
 }

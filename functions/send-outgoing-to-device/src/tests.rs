@@ -163,3 +163,18 @@ async fn fifty_concurrent_first_sends_to_one_new_device_make_one_client_and_one_
     let client = app.store.client(device.client_id).await.unwrap().unwrap();
     assert_eq!(client.open_thread_id, Some(thread.thread_id));
 }
+
+#[tokio::test]
+async fn dynamodb_requests_per_send_for_a_new_and_a_known_device() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let body = to_device(json!({"channelType": "SMS", "deviceAddress": phone()}));
+    let before = app.store.requests_sent();
+    assert_eq!(send(app, Format::HttpApiV2, &token, &body).await.0, 200);
+    // Auth, device, client id, client + device transaction, message id, thread id, thread transaction.
+    assert_eq!(app.store.requests_sent() - before, 7);
+    let before = app.store.requests_sent();
+    assert_eq!(send(app, Format::HttpApiV2, &token, &body).await.0, 200);
+    // Auth, device, its client, message id, message transaction.
+    assert_eq!(app.store.requests_sent() - before, 5);
+}

@@ -243,3 +243,19 @@ async fn concurrent_first_sends_to_one_client_share_one_thread() {
     assert_eq!(app.store.thread(thread_id).await.unwrap().unwrap().message_count, 20);
     assert_eq!(app.store.messages(thread_id, 100, None).await.unwrap().messages.len(), 20);
 }
+
+#[tokio::test]
+async fn a_warm_send_costs_four_dynamodb_requests() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let body = json!({"text": "x", "threadsClientId": client.client_id});
+    assert_eq!(send(app, &token, body.clone()).await.0, 200);
+    let before = app.store.requests_sent();
+    assert_eq!(send(app, &token, body).await.0, 200);
+    // Agent + session (one batch read), the client, a message id, one transaction.
+    assert_eq!(app.store.requests_sent() - before, 4);
+    let before = app.store.requests_sent();
+    assert_eq!(send(app, &token, json!({"text": "x", "clientId": client.external_id})).await.0, 200);
+    assert_eq!(app.store.requests_sent() - before, 5, "by external id: one more read");
+}

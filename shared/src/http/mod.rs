@@ -39,6 +39,7 @@ where
     Fut: Future<Output = Result<Reply>>,
 {
     let started = Instant::now();
+    let requests_before = app.store.requests_sent();
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
@@ -53,6 +54,7 @@ where
         method = %method,
         status,
         latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
+        dynamodb_requests = app.store.requests_sent() - requests_before,
         request_id = %request_id,
         "request"
     );

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::keys::{self, EXPIRES_AT, PK, SK};
-use super::{CompletedKey, IdKind, KeyClaim, MessagePage, Session, Store, StoredResponse, Write};
+use super::{CompletedKey, IdKind, RequestCounter, KeyClaim, MessagePage, Session, Store, StoredResponse, Write};
 use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
 use crate::{Error, Result};
 
@@ -28,11 +28,20 @@ const KEY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 pub struct DynamoStore {
     client: DynamoClient,
     table: String,
+    requests: RequestCounter,
 }
 
 impl DynamoStore {
-    pub fn new(client: DynamoClient, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into() }
+    /// A store on `table`, counting every request the client built from `sdk_config` sends.
+    pub fn new(sdk_config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        let requests = RequestCounter::default();
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(requests.clone()).build();
+        DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests }
+    }
+
+    /// DynamoDB requests sent so far by this store.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.total()
     }
 
     async fn get(&self, (pk, sk): (String, String)) -> Result<Option<Item>> {

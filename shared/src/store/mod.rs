@@ -3,8 +3,10 @@
 
 mod dynamo;
 mod keys;
+mod metrics;
 
 pub use dynamo::DynamoStore;
+pub use metrics::RequestCounter;
 
 use std::time::Duration;
 
