@@ -1,0 +1,170 @@
+"""Helpers of the end-to-end suite (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import collections
+import http.client
+import json
+import re
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+# The local stack runs a few processes per function; the first call of each may be slow.
+TIMEOUT = 60
+DEMO_ROLES = ("integrator", "operator", "supervisor", "administrator", "bot")
+SENDING_ROLES = ("integrator", "operator", "supervisor")
+ENTITIES = ("AGENT", "CLIENT", "THREAD", "MESSAGE", "DEVICE", "SESSION")
+ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+OUTGOING = "/api/v1/messages/outgoing"
+TO_DEVICE = "/api/v1/messages/outgoing-to-device"
+
+
+def unique(prefix: str = "e2e") -> str:
+    """A name no other test (or earlier run) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+class Api:
+    """Thin wrapper around `requests` that knows the base URL and the edna conventions."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token is not None:
+            headers["Authorization"] = token
+        # A fresh connection per call: safe from many threads at once.
+        return requests.request(method, self.base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
+
+    def post(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, token, **kwargs)
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, token, **kwargs)
+
+    # edna endpoints
+
+    def login(self, login: str, password: str) -> dict:
+        return ok(self.post("/api/auth/login", json={"login": login, "password": password}))
+
+    def send(self, token: str | None, body: dict, headers: dict | None = None) -> requests.Response:
+        return self.post(OUTGOING, token, json=body, headers=headers)
+
+    def send_to_device(self, token: str | None, body: dict, headers: dict | None = None) -> requests.Response:
+        return self.post(TO_DEVICE, token, json=body, headers=headers)
+
+    def thread(self, token: str, thread_id: int) -> dict:
+        return ok(self.get(f"/api/v1/threads/{thread_id}", token))
+
+    def messages_page(self, token: str, thread_id: int, **params: Any) -> dict:
+        return ok(self.get(f"/api/v1/threads/{thread_id}/messages", token, params=params))
+
+    def all_messages(self, token: str, thread_id: int, limit: int = 100) -> list[dict]:
+        """Every message of the thread, newest first, following `nextCursor`."""
+        items: list[dict] = []
+        params: dict[str, Any] = {"limit": limit}
+        while True:
+            page = self.messages_page(token, thread_id, **params)
+            items += page["items"]
+            if page["nextCursor"] is None:
+                return items
+            params["cursor"] = page["nextCursor"]
+
+
+def json_body(response: requests.Response) -> Any:
+    content_type = response.headers.get("Content-Type", "")
+    assert content_type.startswith("application/json"), (
+        f"{response.status_code} with Content-Type {content_type!r}: {response.text[:500]!r}"
+    )
+    return response.json()
+
+
+def ok(response: requests.Response) -> Any:
+    """The JSON body of a 200 response."""
+    assert response.status_code == 200, f"expected 200, got {response.status_code}: {response.text[:1000]}"
+    return json_body(response)
+
+
+def assert_error(
+    response: requests.Response, status: int, code: str | None = None, field: str | None = None
+) -> dict:
+    """The response is an edna error: this status, JSON `{code, message, field?}`.
+
+    `code`/`field`, when given, must match exactly; otherwise the code must still be UPPER_SNAKE.
+    """
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text[:1000]}"
+    body = json_body(response)
+    assert isinstance(body, dict), body
+    assert set(body) <= {"code", "message", "field"}, body
+    assert isinstance(body.get("code"), str) and ERROR_CODE.match(body["code"]), body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    if code is not None:
+        assert body["code"] == code, body
+    if field is not None:
+        assert body.get("field") == field, body
+    return body
+
+
+def assert_sent(body: dict, agent_id: int) -> None:
+    """The shape of a successful send: `{id, threadId, clientId, clientExternalId, agentId}`."""
+    assert set(body) == {"id", "threadId", "clientId", "clientExternalId", "agentId"}, body
+    for key in ("id", "threadId", "clientId", "agentId"):
+        assert type(body[key]) is int and 0 < body[key] < 2**53, (key, body)
+    assert body["clientExternalId"] is None or isinstance(body["clientExternalId"], str), body
+    assert body["agentId"] == agent_id, body
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        assert self.headers.get("Content-Type", "").startswith("application/json"), self.headers
+        return json.loads(self.body)
+
+
+def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> RawResponse:
+    """POST exactly these bytes with exactly these headers (plus Host), nothing re-serialised."""
+    url = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
+    try:
+        connection.putrequest("POST", path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return RawResponse(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+
+def count_entities(table) -> collections.Counter:
+    """How many items of each `entity` (AGENT, CLIENT, THREAD, MESSAGE, DEVICE, SESSION) exist."""
+    counts: collections.Counter = collections.Counter()
+    kwargs: dict[str, Any] = {
+        "ProjectionExpression": "#entity",
+        "ExpressionAttributeNames": {"#entity": "entity"},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = table.scan(**kwargs)
+        counts.update(item["entity"] for item in page["Items"] if "entity" in item)
+        if "LastEvaluatedKey" not in page:
+            return counts
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
