@@ -116,6 +116,8 @@ def test_closing_a_thread_makes_the_next_send_open_a_new_one(api, tokens, client
 
     closed = ok(api.post(close_path(thread_id), tokens["supervisor"]))
     assert (closed["id"], closed["status"], closed["messageCount"]) == (thread_id, "CLOSED", 1)
+    # Closing is idempotent (openapi.yaml): a closed thread is answered as it is.
+    assert ok(api.post(close_path(thread_id), tokens["supervisor"])) == closed
 
     after = ok(api.send(tokens["integrator"], hello(client)))
     assert after["clientId"] == first["clientId"]
