@@ -1,7 +1,7 @@
 //! Everything a function builds once per container: configuration, logging and the store.
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_config::{BehaviorVersion, timeout::TimeoutConfig};
+use aws_sdk_dynamodb::config::{Credentials, Region};
 use std::time::Duration;
 
 use crate::config::Config;

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
@@ -24,15 +24,11 @@ pub const MAX_PASSWORD_CHARS: usize = 1_024;
 
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(Error::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(Error::internal)
 }
 
 pub fn verify_password(phc_hash: &str, password: &str) -> bool {
-    PasswordHash::new(phc_hash)
-        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(phc_hash).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// A hash to check against when the login is unknown, so that both failures take as long.
@@ -127,7 +123,11 @@ pub struct LoginResponse {
     pub role: Role,
 }
 
-pub async fn log_in(store: &impl Store, request: LoginRequest, token_ttl: std::time::Duration) -> Result<LoginResponse> {
+pub async fn log_in(
+    store: &impl Store,
+    request: LoginRequest,
+    token_ttl: std::time::Duration,
+) -> Result<LoginResponse> {
     if request.login.trim().is_empty() || request.login.chars().count() > MAX_LOGIN_CHARS {
         return Err(Error::invalid("login", format!("login must be 1 to {MAX_LOGIN_CHARS} characters")));
     }
@@ -135,10 +135,8 @@ pub async fn log_in(store: &impl Store, request: LoginRequest, token_ttl: std::t
         return Err(Error::invalid("password", format!("password must be 1 to {MAX_PASSWORD_CHARS} characters")));
     }
     let agent = store.agent_by_login(request.login.trim()).await?;
-    let password_ok = verify_password(
-        agent.as_ref().map_or(decoy_hash(), |agent| agent.password_hash.as_str()),
-        &request.password,
-    );
+    let password_ok =
+        verify_password(agent.as_ref().map_or(decoy_hash(), |agent| agent.password_hash.as_str()), &request.password);
     let agent = match agent {
         Some(agent) if password_ok && agent.enabled => agent,
         _ => return Err(Error::Unauthorized(BAD_CREDENTIALS)),
@@ -163,14 +161,10 @@ pub async fn authenticate(store: &impl Store, authorization: Option<&str>, roles
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or(Error::Unauthorized(BAD_TOKEN))?;
-    let agent_id: u64 = token
-        .split_once('.')
-        .and_then(|(id, _)| id.parse().ok())
-        .ok_or(Error::Unauthorized(BAD_TOKEN))?;
-    let (agent, session) = store
-        .agent_and_session(agent_id, &token_hash(token))
-        .await?
-        .ok_or(Error::Unauthorized(BAD_TOKEN))?;
+    let agent_id: u64 =
+        token.split_once('.').and_then(|(id, _)| id.parse().ok()).ok_or(Error::Unauthorized(BAD_TOKEN))?;
+    let (agent, session) =
+        store.agent_and_session(agent_id, &token_hash(token)).await?.ok_or(Error::Unauthorized(BAD_TOKEN))?;
     if !agent.enabled || session.expires_at <= Timestamp::now() {
         return Err(Error::Unauthorized(BAD_TOKEN));
     }

@@ -11,12 +11,19 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 255;
 
 /// Creates a client, optionally with an authorized external id, so that messages can be sent
 /// to it before any device exists.
-pub async fn create_client(store: &impl Store, external_id: Option<&str>, display_name: Option<&str>) -> Result<Client> {
+pub async fn create_client(
+    store: &impl Store,
+    external_id: Option<&str>,
+    display_name: Option<&str>,
+) -> Result<Client> {
     if let Some(external_id) = external_id {
         check_external_id(external_id, "externalId")?;
     }
     if display_name.is_some_and(|name| name.chars().count() > MAX_DISPLAY_NAME_CHARS) {
-        return Err(Error::invalid("displayName", format!("displayName is longer than {MAX_DISPLAY_NAME_CHARS} characters")));
+        return Err(Error::invalid(
+            "displayName",
+            format!("displayName is longer than {MAX_DISPLAY_NAME_CHARS} characters"),
+        ));
     }
     let client = Client {
         client_id: store.next_id(IdKind::Client).await?,

@@ -26,19 +26,14 @@ impl Config {
     /// Reads the settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let table_name = non_empty("TABLE_NAME")
-            .ok_or_else(|| Error::internal("TABLE_NAME is not set"))?;
+        let table_name = non_empty("TABLE_NAME").ok_or_else(|| Error::internal("TABLE_NAME is not set"))?;
         let token_ttl = match non_empty("TOKEN_TTL_SECONDS") {
             None => DEFAULT_TOKEN_TTL,
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|secs| *secs > 0)
-                .map(Duration::from_secs)
-                .ok_or_else(|| {
+            Some(raw) => {
+                raw.trim().parse::<u64>().ok().filter(|secs| *secs > 0).map(Duration::from_secs).ok_or_else(|| {
                     Error::internal(format!("TOKEN_TTL_SECONDS must be a positive integer, got {raw:?}"))
-                })?,
+                })?
+            }
         };
         Ok(Config {
             table_name,
@@ -55,8 +50,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config> {
-        let env: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| env.get(name).cloned())
     }
 

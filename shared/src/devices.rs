@@ -86,16 +86,16 @@ impl RawDescriptor {
     fn validate(self, name: &str) -> Result<DeviceTarget> {
         let field = |part: &str| format!("{name}.{part}");
         let allowed = || ChannelType::ALL.map(ChannelType::as_str).join(", ");
-        let channel_name = self
-            .channel_type
-            .ok_or_else(|| Error::invalid(field("channelType"), format!("channelType is required; one of {}", allowed())))?;
+        let channel_name = self.channel_type.ok_or_else(|| {
+            Error::invalid(field("channelType"), format!("channelType is required; one of {}", allowed()))
+        })?;
         let channel = ChannelType::parse(&channel_name).ok_or_else(|| {
             Error::invalid(field("channelType"), format!("unknown channelType {channel_name:?}; one of {}", allowed()))
         })?;
-        let raw_address = self
-            .device_address
-            .ok_or_else(|| Error::invalid(field("deviceAddress"), "deviceAddress is required"))?;
-        let address = normalise_address(channel, &raw_address).map_err(|why| Error::invalid(field("deviceAddress"), why))?;
+        let raw_address =
+            self.device_address.ok_or_else(|| Error::invalid(field("deviceAddress"), "deviceAddress is required"))?;
+        let address =
+            normalise_address(channel, &raw_address).map_err(|why| Error::invalid(field("deviceAddress"), why))?;
         // The marker tells apps on one mobile device apart; other channels have no apps.
         let app_marker = match (channel, self.app_marker) {
             (ChannelType::Mobile, Some(marker)) => {
@@ -153,7 +153,10 @@ fn normalise_email(raw: &str) -> std::result::Result<String, String> {
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|label| {
-            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-') && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
     if local.is_empty() || local.contains('@') || !domain_ok {
         return Err(invalid());
@@ -187,7 +190,8 @@ pub async fn client_for_device(store: &impl Store, target: &DeviceTarget) -> Res
             (Some(Some(client)), _) => (client, false),
             (None, Some(device)) => {
                 let client = store.client(device.client_id).await?;
-                return client.ok_or_else(|| Error::internal(format!("device names missing client {}", device.client_id)));
+                return client
+                    .ok_or_else(|| Error::internal(format!("device names missing client {}", device.client_id)));
             }
             (Some(None), _) | (None, None) => (new_client(store, target).await?, true),
         };
@@ -270,7 +274,10 @@ mod tests {
         let (target, _) = validate(json!({"text": "message", "attachments": [],
             "clientApplicationDescriptor": {"channelType": "WHATSAPP", "deviceAddress": "89000000000"}}))
         .unwrap();
-        assert_eq!((target.channel, target.address.as_str(), target.client_id), (ChannelType::Whatsapp, "89000000000", None));
+        assert_eq!(
+            (target.channel, target.address.as_str(), target.client_id),
+            (ChannelType::Whatsapp, "89000000000", None)
+        );
         let (target, _) = validate(json!({"text": "message", "attachments": [], "clientApplicationDescriptor": {
             "channelType": "MOBILE", "clientId": "012-3456-7890-12", "appMarker": "myApp",
             "deviceAddress": "wsfck62auiv00gz14vedivwptm09ahmrhz"}}))
@@ -284,7 +291,12 @@ mod tests {
         let descriptor = json!({"channelType": "SMS", "deviceAddress": "+7 900 000-00-00"});
         let (target, _) = validate(json!({"text": "x", "applicationDescriptor": descriptor})).unwrap();
         assert_eq!(target.address, "+79000000000");
-        assert!(validate(json!({"text": "x", "applicationDescriptor": descriptor, "clientApplicationDescriptor": descriptor})).is_ok());
+        assert!(
+            validate(
+                json!({"text": "x", "applicationDescriptor": descriptor, "clientApplicationDescriptor": descriptor})
+            )
+            .is_ok()
+        );
         let other = json!({"channelType": "SMS", "deviceAddress": "+79000000001"});
         assert_eq!(
             field_of(json!({"text": "x", "applicationDescriptor": descriptor, "clientApplicationDescriptor": other})),
@@ -295,15 +307,25 @@ mod tests {
 
     #[test]
     fn channels_and_addresses_are_checked_per_channel() {
-        let case = |channel: &str, address: &str| {
-            json!({"text": "x", "clientApplicationDescriptor": {"channelType": channel, "deviceAddress": address}})
-        };
+        let case = |channel: &str, address: &str| json!({"text": "x", "clientApplicationDescriptor": {"channelType": channel, "deviceAddress": address}});
         assert_eq!(field_of(case("PIGEON", "1")), "clientApplicationDescriptor.channelType");
         assert_eq!(field_of(case("whatsapp", "89000000000")), "clientApplicationDescriptor.channelType");
-        for (channel, address) in [("WHATSAPP", "not-a-phone"), ("VIBER", "123"), ("SMS", "+1234567890123456"), ("EMAIL", "no-at-sign"),
-            ("EMAIL", "a@b"), ("EMAIL", "a b@example.com"), ("TELEGRAM", ""), ("WEB", "has space"), ("MOBILE", "")]
-        {
-            assert_eq!(field_of(case(channel, address)), "clientApplicationDescriptor.deviceAddress", "{channel} {address:?}");
+        for (channel, address) in [
+            ("WHATSAPP", "not-a-phone"),
+            ("VIBER", "123"),
+            ("SMS", "+1234567890123456"),
+            ("EMAIL", "no-at-sign"),
+            ("EMAIL", "a@b"),
+            ("EMAIL", "a b@example.com"),
+            ("TELEGRAM", ""),
+            ("WEB", "has space"),
+            ("MOBILE", ""),
+        ] {
+            assert_eq!(
+                field_of(case(channel, address)),
+                "clientApplicationDescriptor.deviceAddress",
+                "{channel} {address:?}"
+            );
         }
         let (target, _) = validate(case("EMAIL", "Ada@Example.COM")).unwrap();
         assert_eq!(target.address, "Ada@example.com");

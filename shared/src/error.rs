@@ -6,11 +6,7 @@
 pub enum Error {
     /// 400: the request is malformed or breaks a rule; `field` names the part at fault.
     #[error("{message}")]
-    InvalidInput {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    InvalidInput { code: &'static str, message: String, field: Option<String> },
     /// 401: no usable credentials. The message never says which part was wrong.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -19,10 +15,7 @@ pub enum Error {
     Forbidden(String),
     /// 404: the thing named does not exist.
     #[error("{message}")]
-    NotFound {
-        message: String,
-        field: Option<String>,
-    },
+    NotFound { message: String, field: Option<String> },
     /// 405: the path exists with other methods.
     #[error("method not allowed; allowed: {}", allow.join(", "))]
     MethodNotAllowed { allow: Vec<&'static str> },
@@ -54,25 +47,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A 400 naming the field at fault.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidInput {
-            code: "VALIDATION_FAILED",
-            message: message.into(),
-            field: Some(field.into()),
-        }
+        Error::InvalidInput { code: "VALIDATION_FAILED", message: message.into(), field: Some(field.into()) }
     }
 
     pub fn not_found(field: Option<&str>, message: impl Into<String>) -> Self {
-        Error::NotFound {
-            message: message.into(),
-            field: field.map(str::to_owned),
-        }
+        Error::NotFound { message: message.into(), field: field.map(str::to_owned) }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict {
-            code,
-            message: message.into(),
-        }
+        Error::Conflict { code, message: message.into() }
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {

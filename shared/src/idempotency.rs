@@ -41,7 +41,13 @@ pub struct RequestKey {
 
 impl RequestKey {
     /// Reads the header value; `None` when the caller sent no key.
-    pub fn from_header(header: Option<&str>, agent_id: u64, method: &str, path: &str, body: &[u8]) -> Result<Option<Self>> {
+    pub fn from_header(
+        header: Option<&str>,
+        agent_id: u64,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Option<Self>> {
         let Some(key) = header else { return Ok(None) };
         let printable = key.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
         if key.is_empty() || key.len() > 255 || !printable {

@@ -17,13 +17,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Integrator,
-        Role::Operator,
-        Role::Supervisor,
-        Role::Administrator,
-        Role::Bot,
-    ];
+    pub const ALL: [Role; 5] = [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot];
 
     pub fn as_str(self) -> &'static str {
         match self {

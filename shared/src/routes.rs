@@ -12,7 +12,8 @@ pub const CLOSE_THREAD: Route = Route { method: "POST", pattern: "/api/v1/thread
 /// The `$default` route: everything no other route takes.
 pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 
-pub const ALL: &[Route] = &[LOGIN, SEND_OUTGOING, SEND_OUTGOING_TO_DEVICE, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
+pub const ALL: &[Route] =
+    &[LOGIN, SEND_OUTGOING, SEND_OUTGOING_TO_DEVICE, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
 
 /// True when `path` (possibly behind a stage prefix) has the shape of `pattern`.
 pub fn matches(pattern: &str, path: &str) -> bool {

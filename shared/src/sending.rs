@@ -89,8 +89,12 @@ pub async fn find_client(store: &impl Store, recipient: &Recipient) -> Result<Cl
         },
     };
     found.ok_or_else(|| match recipient {
-        Recipient::ThreadsClientId(id) => Error::not_found(Some("threadsClientId"), format!("no client with threadsClientId {id}")),
-        Recipient::ClientId(external_id) => Error::not_found(Some("clientId"), format!("no client with clientId {external_id:?}")),
+        Recipient::ThreadsClientId(id) => {
+            Error::not_found(Some("threadsClientId"), format!("no client with threadsClientId {id}"))
+        }
+        Recipient::ClientId(external_id) => {
+            Error::not_found(Some("clientId"), format!("no client with clientId {external_id:?}"))
+        }
         Recipient::ThreadId(id) => Error::not_found(Some("threadId"), format!("no thread with threadId {id}")),
     })
 }

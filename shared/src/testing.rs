@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::App;
 use crate::auth;
 use crate::http::Route;
 use crate::model::{Agent, Client, Role};
-use crate::App;
 
 const HTTP_API_V2: &str = include_str!("../../events/http-api-v2.json");
 const REST_API_V1: &str = include_str!("../../events/rest-api-v1.json");
@@ -124,7 +124,8 @@ impl Event {
         }
         event["headers"] = json!(self.headers);
         event["queryStringParameters"] = if self.query.is_empty() { Value::Null } else { json!(self.query) };
-        event["pathParameters"] = if self.path_parameters.is_empty() { Value::Null } else { json!(self.path_parameters) };
+        event["pathParameters"] =
+            if self.path_parameters.is_empty() { Value::Null } else { json!(self.path_parameters) };
         event["body"] = self.body.as_ref().map_or(Value::Null, |body| json!(body));
         event["isBase64Encoded"] = json!(false);
         event.to_string()
@@ -169,13 +170,19 @@ pub async fn client(app: &App) -> Client {
 /// Status and parsed JSON body of a response.
 pub fn status_and_body(response: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
     let body: &[u8] = response.body().as_ref();
-    let json = serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON body, got {:?}", String::from_utf8_lossy(body)));
+    let json =
+        serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON body, got {:?}", String::from_utf8_lossy(body)));
     (response.status().as_u16(), json)
 }
 
 /// Feeds `event` to `handler` as the Lambda runtime would; returns status, JSON body and the
 /// whole response.
-pub async fn call<H, Fut>(app: &'static App, route: Route, handler: H, event: Event) -> (u16, Value, lambda_http::Response<lambda_http::Body>)
+pub async fn call<H, Fut>(
+    app: &'static App,
+    route: Route,
+    handler: H,
+    event: Event,
+) -> (u16, Value, lambda_http::Response<lambda_http::Body>)
 where
     H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
     Fut: std::future::Future<Output = crate::Result<crate::http::Reply>>,

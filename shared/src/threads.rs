@@ -83,7 +83,12 @@ pub async fn get_thread(store: &impl Store, thread_id: u64) -> Result<ThreadView
 }
 
 /// Messages newest first. `limit` and `cursor` are the raw query parameters.
-pub async fn list_messages(store: &impl Store, thread_id: u64, limit: Option<&str>, cursor: Option<&str>) -> Result<MessageList> {
+pub async fn list_messages(
+    store: &impl Store,
+    thread_id: u64,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<MessageList> {
     let limit = match limit {
         None => DEFAULT_PAGE_SIZE,
         Some(raw) => raw

@@ -190,10 +190,7 @@ mod tests {
     #[test]
     fn types_must_be_mime_types_and_names_are_bounded() {
         let url = "https://example.com/f";
-        let second_bad = vec![
-            attachment(url, Some("a.jpg"), None),
-            attachment(url, Some("a.jpg"), Some("not a type")),
-        ];
+        let second_bad = vec![attachment(url, Some("a.jpg"), None), attachment(url, Some("a.jpg"), Some("not a type"))];
         assert_eq!(field_of(content("x", second_bad)), "attachments[1].type");
         let long_name = format!("{}.jpg", "n".repeat(MAX_NAME_CHARS));
         assert_eq!(field_of(content("x", vec![attachment(url, Some(&long_name), None)])), "attachments[0].name");

@@ -9,7 +9,14 @@ use shared::testing;
 
 fn thread(thread_id: u64, client_id: u64) -> Thread {
     let now = Timestamp::now();
-    Thread { thread_id, client_id, status: ThreadStatus::Open, start_time: now, last_message_time: now, message_count: 1 }
+    Thread {
+        thread_id,
+        client_id,
+        status: ThreadStatus::Open,
+        start_time: now,
+        last_message_time: now,
+        message_count: 1,
+    }
 }
 
 fn message(message_id: u64, thread_id: u64, client_id: u64) -> Message {
@@ -64,9 +71,15 @@ async fn a_client_has_at_most_one_open_thread() {
     let client = testing::client(app).await;
     let (a, b) = (app.store.next_id(IdKind::Thread).await.unwrap(), app.store.next_id(IdKind::Thread).await.unwrap());
     let m = app.store.next_id(IdKind::Message).await.unwrap();
-    assert_eq!(app.store.open_thread(&thread(a, client.client_id), &message(m, a, client.client_id), None).await.unwrap(), Write::Done);
+    assert_eq!(
+        app.store.open_thread(&thread(a, client.client_id), &message(m, a, client.client_id), None).await.unwrap(),
+        Write::Done
+    );
     let m2 = app.store.next_id(IdKind::Message).await.unwrap();
-    assert_eq!(app.store.open_thread(&thread(b, client.client_id), &message(m2, b, client.client_id), None).await.unwrap(), Write::Refused);
+    assert_eq!(
+        app.store.open_thread(&thread(b, client.client_id), &message(m2, b, client.client_id), None).await.unwrap(),
+        Write::Refused
+    );
     assert!(app.store.thread(b).await.unwrap().is_none(), "the refused thread was not written");
     assert!(app.store.messages(b, 10, None).await.unwrap().messages.is_empty());
     assert_eq!(app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id, Some(a));
@@ -95,7 +108,10 @@ async fn message_pages_are_newest_first_and_end() {
     let client = testing::client(app).await;
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let mut ids = vec![app.store.next_id(IdKind::Message).await.unwrap()];
-    assert_eq!(app.store.open_thread(&thread(t, client.client_id), &message(ids[0], t, client.client_id), None).await.unwrap(), Write::Done);
+    assert_eq!(
+        app.store.open_thread(&thread(t, client.client_id), &message(ids[0], t, client.client_id), None).await.unwrap(),
+        Write::Done
+    );
     for _ in 0..4 {
         let id = app.store.next_id(IdKind::Message).await.unwrap();
         assert_eq!(app.store.append_message(&message(id, t, client.client_id), None).await.unwrap(), Write::Done);
@@ -129,12 +145,20 @@ async fn idempotency_keys_move_from_claimed_to_completed() {
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let m = app.store.next_id(IdKind::Message).await.unwrap();
     let response = StoredResponse { status: 200, body: r#"{"id":1}"#.into() };
-    let completed = shared::store::CompletedKey { record_key: key.clone(), request_hash: "hash-b".into(), response: response.clone() };
-    let write = app.store.open_thread(&thread(t, client.client_id), &message(m, t, client.client_id), Some(&completed)).await;
+    let completed = shared::store::CompletedKey {
+        record_key: key.clone(),
+        request_hash: "hash-b".into(),
+        response: response.clone(),
+    };
+    let write =
+        app.store.open_thread(&thread(t, client.client_id), &message(m, t, client.client_id), Some(&completed)).await;
     assert_eq!(write.unwrap(), Write::Done);
     assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(response));
     app.store.release_key(&key).await.unwrap();
-    assert!(matches!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(_)), "completed keys stay");
+    assert!(
+        matches!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(_)),
+        "completed keys stay"
+    );
 }
 
 #[tokio::test]

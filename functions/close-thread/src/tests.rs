@@ -42,10 +42,12 @@ async fn only_integrators_and_supervisors_may_close() {
     let app = testing::app().await;
     let (agent, _) = testing::agent(app, Role::Integrator).await;
     let client = testing::client(app).await;
-    let sent = send_outgoing(&app.store, &agent, &Recipient::ThreadsClientId(client.client_id), hello(), None).await.unwrap();
+    let sent =
+        send_outgoing(&app.store, &agent, &Recipient::ThreadsClientId(client.client_id), hello(), None).await.unwrap();
     for role in [Role::Operator, Role::Administrator, Role::Bot] {
         let (_, token) = testing::agent(app, role).await;
-        let event = Event::new(testing::Format::RestApiV1, routes::CLOSE_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
+        let event =
+            Event::new(testing::Format::RestApiV1, routes::CLOSE_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
         let (status, body, _) = testing::call(app, routes::CLOSE_THREAD, handle, event).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "{role:?}");
     }

@@ -14,7 +14,9 @@ async fn thread_with_messages(app: &'static App, count: usize) -> (u64, String) 
     let mut thread_id = 0;
     for n in 0..count {
         let content = RawContent { text: Some(format!("message {n}")), attachments: None }.validate().unwrap();
-        let sent = send_outgoing(&app.store, &agent, &Recipient::ThreadsClientId(client.client_id), content, None).await.unwrap();
+        let sent = send_outgoing(&app.store, &agent, &Recipient::ThreadsClientId(client.client_id), content, None)
+            .await
+            .unwrap();
         thread_id = sent.thread_id;
     }
     (thread_id, token)

@@ -15,7 +15,8 @@ async fn a_known_agent_gets_a_working_token_in_both_payload_formats() {
     let app = testing::app().await;
     let (agent, _) = testing::agent(app, Role::Integrator).await;
     for format in FORMATS {
-        let (status, body, _) = testing::call(app, routes::LOGIN, handle, login_event(format, &agent.login, PASSWORD)).await;
+        let (status, body, _) =
+            testing::call(app, routes::LOGIN, handle, login_event(format, &agent.login, PASSWORD)).await;
         assert_eq!(status, 200, "{format:?}: {body}");
         assert_eq!(body["userId"], json!(agent.agent_id));
         assert_eq!(body["login"], json!(agent.login));
@@ -94,7 +95,8 @@ async fn the_request_id_is_echoed_or_generated() {
     let event = login_event(testing::Format::HttpApiV2, "a", "b").header("X-Request-Id", "trace-123");
     let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
     assert_eq!(response.headers()["x-request-id"], "trace-123");
-    let (_, _, response) = testing::call(app, routes::LOGIN, handle, login_event(testing::Format::RestApiV1, "a", "b")).await;
+    let (_, _, response) =
+        testing::call(app, routes::LOGIN, handle, login_event(testing::Format::RestApiV1, "a", "b")).await;
     assert_eq!(response.headers()["x-request-id"].len(), 36);
     assert_eq!(response.headers()["content-type"], "application/json");
 }

@@ -103,10 +103,26 @@ async fn rejections_name_the_field_and_write_nothing() {
     let (_, token) = testing::agent(app, Role::Supervisor).await;
     let address = phone();
     let cases = [
-        (to_device(json!({"channelType": "PIGEON", "deviceAddress": address})), 400, "clientApplicationDescriptor.channelType"),
-        (to_device(json!({"channelType": "WHATSAPP", "deviceAddress": "call me"})), 400, "clientApplicationDescriptor.deviceAddress"),
-        (to_device(json!({"channelType": "EMAIL", "deviceAddress": address})), 400, "clientApplicationDescriptor.deviceAddress"),
-        (to_device(json!({"channelType": "TELEGRAM", "deviceAddress": ""})), 400, "clientApplicationDescriptor.deviceAddress"),
+        (
+            to_device(json!({"channelType": "PIGEON", "deviceAddress": address})),
+            400,
+            "clientApplicationDescriptor.channelType",
+        ),
+        (
+            to_device(json!({"channelType": "WHATSAPP", "deviceAddress": "call me"})),
+            400,
+            "clientApplicationDescriptor.deviceAddress",
+        ),
+        (
+            to_device(json!({"channelType": "EMAIL", "deviceAddress": address})),
+            400,
+            "clientApplicationDescriptor.deviceAddress",
+        ),
+        (
+            to_device(json!({"channelType": "TELEGRAM", "deviceAddress": ""})),
+            400,
+            "clientApplicationDescriptor.deviceAddress",
+        ),
         (to_device(json!({"channelType": "SMS"})), 400, "clientApplicationDescriptor.deviceAddress"),
         (
             json!({"text": "x", "clientApplicationDescriptor": {"channelType": "SMS", "deviceAddress": address},
@@ -116,7 +132,11 @@ async fn rejections_name_the_field_and_write_nothing() {
         ),
         (json!({"text": "x"}), 400, "clientApplicationDescriptor"),
         (json!({"text": "", "applicationDescriptor": {"channelType": "SMS", "deviceAddress": address}}), 400, "text"),
-        (json!({"text": "x", "applicationDescriptor": {"channelType": 7, "deviceAddress": address}}), 400, "applicationDescriptor.channelType"),
+        (
+            json!({"text": "x", "applicationDescriptor": {"channelType": 7, "deviceAddress": address}}),
+            400,
+            "applicationDescriptor.channelType",
+        ),
     ];
     for (body, status, field) in cases {
         let (got, reply) = send(app, Format::RestApiV1, &token, &body).await;
@@ -126,7 +146,8 @@ async fn rejections_name_the_field_and_write_nothing() {
         assert!(app.store.device(channel, None, &address).await.unwrap().is_none(), "no device was written");
     }
     let (_, bot) = testing::agent(app, Role::Bot).await;
-    let (status, _) = send(app, Format::HttpApiV2, &bot, &to_device(json!({"channelType": "SMS", "deviceAddress": address}))).await;
+    let (status, _) =
+        send(app, Format::HttpApiV2, &bot, &to_device(json!({"channelType": "SMS", "deviceAddress": address}))).await;
     assert_eq!(status, 403);
     assert!(app.store.device(ChannelType::Sms, None, &address).await.unwrap().is_none());
 }

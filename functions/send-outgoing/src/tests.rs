@@ -3,9 +3,9 @@ use serde_json::{Value, json};
 use shared::App;
 use shared::auth;
 use shared::model::{Client, Role};
+use shared::routes;
 use shared::store::{Session, Store};
 use shared::testing::{self, Event, FORMATS, Format};
-use shared::routes;
 
 use super::handle;
 
@@ -33,7 +33,8 @@ async fn sends_by_each_identifier_land_in_the_clients_one_open_thread() {
     let client = testing::client(app).await;
     let external_id = client.external_id.clone().unwrap();
 
-    let (status, first) = send_as(app, Format::RestApiV1, &token, json!({"text": "hello", "clientId": external_id}), None).await;
+    let (status, first) =
+        send_as(app, Format::RestApiV1, &token, json!({"text": "hello", "clientId": external_id}), None).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["clientId"], json!(client.client_id));
     assert_eq!(first["clientExternalId"], json!(external_id));
@@ -150,10 +151,19 @@ async fn bad_input_gets_400_naming_the_field_and_writes_nothing() {
         (json!({"text": "é".repeat(2001), "threadsClientId": id}), "text"),
         (json!({"text": "", "attachments": [], "threadsClientId": id}), "text"),
         (json!({"text": "x", "attachments": vec![file.clone(); 11], "threadsClientId": id}), "attachments"),
-        (json!({"text": "x", "attachments": [{"url": "ftp://x/a.jpg", "name": "a.jpg"}], "threadsClientId": id}), "attachments[0].url"),
+        (
+            json!({"text": "x", "attachments": [{"url": "ftp://x/a.jpg", "name": "a.jpg"}], "threadsClientId": id}),
+            "attachments[0].url",
+        ),
         (json!({"text": "x", "attachments": [{"name": "a.jpg"}], "threadsClientId": id}), "attachments[0].url"),
-        (json!({"text": "x", "attachments": [file, {"url": "https://x.org/f", "name": "f"}], "threadsClientId": id}), "attachments[1].name"),
-        (json!({"text": "x", "attachments": [{"url": "https://x.org/f", "type": "image/png", "size": -3}], "threadsClientId": id}), "attachments[0].size"),
+        (
+            json!({"text": "x", "attachments": [file, {"url": "https://x.org/f", "name": "f"}], "threadsClientId": id}),
+            "attachments[1].name",
+        ),
+        (
+            json!({"text": "x", "attachments": [{"url": "https://x.org/f", "type": "image/png", "size": -3}], "threadsClientId": id}),
+            "attachments[0].size",
+        ),
         (json!({"text": "x", "clientId": "x".repeat(256)}), "clientId"),
     ];
     for (body, field) in cases {
@@ -174,7 +184,8 @@ async fn an_attachment_only_message_is_accepted_and_stored_whole() {
     let (_, token) = testing::agent(app, Role::Integrator).await;
     let client = testing::client(app).await;
     let file = json!({"url": "http://cdn.example.com/test.jpg", "name": "test.jpg", "type": "image/jpeg", "size": 256});
-    let (status, reply) = send(app, &token, json!({"text": "", "attachments": [file], "threadsClientId": client.client_id})).await;
+    let (status, reply) =
+        send(app, &token, json!({"text": "", "attachments": [file], "threadsClientId": client.client_id})).await;
     assert_eq!(status, 200, "{reply}");
     let page = app.store.messages(reply["threadId"].as_u64().unwrap(), 1, None).await.unwrap();
     assert_eq!(serde_json::to_value(&page.messages[0].attachments).unwrap(), json!([file]));
@@ -226,10 +237,13 @@ async fn concurrent_first_sends_to_one_client_share_one_thread() {
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Integrator).await;
     let client = testing::client(app).await;
-    let sends = (0..20).map(|n| {
-        let token = token.clone();
-        async move { send(app, &token, json!({"text": format!("message {n}"), "threadsClientId": client.client_id})).await }
-    });
+    let sends =
+        (0..20).map(|n| {
+            let token = token.clone();
+            async move {
+                send(app, &token, json!({"text": format!("message {n}"), "threadsClientId": client.client_id})).await
+            }
+        });
     let replies = futures::future::join_all(sends).await;
     let threads: std::collections::BTreeSet<u64> = replies
         .iter()

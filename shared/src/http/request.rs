@@ -131,15 +131,25 @@ impl ApiRequest {
 
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     // serde would also read a struct from an array; the API speaks objects only.
-    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
-        return Err(Error::InvalidInput { code: "VALIDATION_FAILED", message: "the body must be a JSON object".into(), field: None });
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{')
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok()
+    {
+        return Err(Error::InvalidInput {
+            code: "VALIDATION_FAILED",
+            message: "the body must be a JSON object".into(),
+            field: None,
+        });
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return Error::InvalidInput { code: "INVALID_JSON", message: format!("malformed JSON: {inner}"), field: None };
+            return Error::InvalidInput {
+                code: "INVALID_JSON",
+                message: format!("malformed JSON: {inner}"),
+                field: None,
+            };
         }
         let message = inner.to_string();
         // serde reports a missing field at its parent; name the field itself.
@@ -183,10 +193,7 @@ fn segment_for(pattern: &str, path: &str, name: &str) -> Option<String> {
     let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
     let path: Vec<&str> = path.trim_matches('/').split('/').collect();
     let offset = path.len().checked_sub(pattern.len())?;
-    pattern
-        .iter()
-        .position(|segment| *segment == wanted)
-        .map(|index| path[offset + index].to_owned())
+    pattern.iter().position(|segment| *segment == wanted).map(|index| path[offset + index].to_owned())
 }
 
 #[cfg(test)]

@@ -30,11 +30,9 @@ impl Reply {
     pub fn from_outcome<T: Serialize>(outcome: Outcome<T>) -> Result<Reply> {
         match outcome {
             Outcome::Fresh(value) => Reply::ok(&value),
-            Outcome::Replayed(StoredResponse { status, body }) => Ok(Reply {
-                status,
-                body,
-                headers: vec![("idempotent-replayed", "true".into())],
-            }),
+            Outcome::Replayed(StoredResponse { status, body }) => {
+                Ok(Reply { status, body, headers: vec![("idempotent-replayed", "true".into())] })
+            }
         }
     }
 
@@ -94,7 +92,8 @@ pub fn error_reply(err: &Error, request_id: &str) -> Reply {
     let body = ErrorBody { code, message: err.to_string(), field };
     let mut reply = Reply {
         status,
-        body: serde_json::to_string(&body).unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"internal error"}"#.into()),
+        body: serde_json::to_string(&body)
+            .unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"internal error"}"#.into()),
         headers: Vec::new(),
     };
     match err {

@@ -7,15 +7,14 @@ use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::keys::{self, EXPIRES_AT, PK, SK};
-use super::{CompletedKey, IdKind, RequestCounter, KeyClaim, MessagePage, Session, Store, StoredResponse, Write};
+use super::{CompletedKey, IdKind, KeyClaim, MessagePage, RequestCounter, Session, Store, StoredResponse, Write};
 use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
 use crate::{Error, Result};
 
@@ -96,7 +95,13 @@ impl DynamoStore {
         self.put(item, Some("attribute_not_exists(pk)"), Item::new())
     }
 
-    fn update(&self, (pk, sk): (String, String), expression: &str, condition: &str, values: Item) -> Result<TransactWriteItem> {
+    fn update(
+        &self,
+        (pk, sk): (String, String),
+        expression: &str,
+        condition: &str,
+        values: Item,
+    ) -> Result<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(pk))
@@ -149,11 +154,12 @@ impl DynamoStore {
 /// Placeholders for attribute names that are reserved words in DynamoDB expressions; DynamoDB
 /// refuses placeholders an expression does not use, so only those present are sent.
 fn attribute_names(expression: &str) -> Option<HashMap<String, String>> {
-    let names: HashMap<String, String> = [("#status", "status"), ("#state", "state"), ("#value", "value"), ("#expires", EXPIRES_AT)]
-        .into_iter()
-        .filter(|(placeholder, _)| expression.contains(placeholder))
-        .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
-        .collect();
+    let names: HashMap<String, String> =
+        [("#status", "status"), ("#state", "state"), ("#value", "value"), ("#expires", EXPIRES_AT)]
+            .into_iter()
+            .filter(|(placeholder, _)| expression.contains(placeholder))
+            .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
+            .collect();
     (!names.is_empty()).then_some(names)
 }
 
@@ -346,13 +352,8 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .build()
             .map_err(Error::internal)?;
-        let output = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, wanted)
-            .send()
-            .await
-            .map_err(storage_error)?;
+        let output =
+            self.client.batch_get_item().request_items(&self.table, wanted).send().await.map_err(storage_error)?;
         if output.unprocessed_keys.as_ref().is_some_and(|keys| !keys.is_empty()) {
             return Err(Error::StorageUnavailable("batch read was throttled".into()));
         }
@@ -391,7 +392,12 @@ impl Store for DynamoStore {
         self.get_as(keys::device(channel, app_marker, address)).await
     }
 
-    async fn bind_device(&self, new_client: Option<&Client>, device: &Device, previous_client: Option<u64>) -> Result<Write> {
+    async fn bind_device(
+        &self,
+        new_client: Option<&Client>,
+        device: &Device,
+        previous_client: Option<u64>,
+    ) -> Result<Write> {
         let mut items = match new_client {
             Some(client) => self.client_items(client)?,
             None => Vec::new(),
@@ -490,7 +496,8 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":high", s(&keys::message_sort_key(before - 1))),
         };
         let output = query.send().await.map_err(storage_error)?;
-        let mut messages = output.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<Message>>>()?;
+        let mut messages =
+            output.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<Message>>>()?;
         let next_before = if messages.len() > limit {
             messages.truncate(limit);
             messages.last().map(|message| message.message_id)
@@ -530,9 +537,9 @@ impl Store for DynamoStore {
             Err(err) => match err.as_service_error() {
                 Some(service) if service.is_conditional_check_failed_exception() => {
                     let returned = match service {
-                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed) => {
-                            failed.item.clone()
-                        }
+                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
+                            failed,
+                        ) => failed.item.clone(),
                         _ => None,
                     };
                     match returned {

@@ -105,7 +105,12 @@ pub trait Store {
     /// `device.client_id` — a new device record when `previous_client` is `None`, else a move
     /// that holds only while the device still belongs to `previous_client`. `Refused` when a
     /// concurrent writer got there first (or a name of the new client is taken).
-    async fn bind_device(&self, new_client: Option<&Client>, device: &Device, previous_client: Option<u64>) -> Result<Write>;
+    async fn bind_device(
+        &self,
+        new_client: Option<&Client>,
+        device: &Device,
+        previous_client: Option<u64>,
+    ) -> Result<Write>;
 
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>>;
     /// Adds the message to its thread; `Refused` unless that thread is open.
