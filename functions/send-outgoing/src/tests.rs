@@ -273,3 +273,22 @@ async fn a_warm_send_costs_four_dynamodb_requests() {
     assert_eq!(send(app, &token, json!({"text": "x", "clientId": client.external_id})).await.0, 200);
     assert_eq!(app.store.requests_sent() - before, 5, "by external id: one more read");
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_retryable_503() {
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some("unreachable".into()),
+        // Nothing listens on port 9 (discard) here: connections are refused at once.
+        "DYNAMODB_ENDPOINT" => Some("http://127.0.0.1:9".into()),
+        _ => None,
+    })
+    .unwrap();
+    let app: &'static App = Box::leak(Box::new(App::new(config).await));
+    let event = Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
+        .bearer("Bearer 1.token")
+        .json(&json!({"text": "x", "threadsClientId": 1}));
+    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("STORAGE_UNAVAILABLE")), "{body}");
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(!body["message"].as_str().unwrap().contains("127.0.0.1"), "no internals in the message");
+}
