@@ -20,6 +20,10 @@ use crate::{Error, Result};
 const BAD_CREDENTIALS: &str = "login or password is incorrect";
 const BAD_TOKEN: &str = "missing, invalid or expired credentials; log in with POST /api/auth/login";
 pub const MAX_LOGIN_CHARS: usize = 128;
+/// Failed logins in a row that lock a login, and for how long: enough for typos, too few and
+/// too slow for guessing.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+pub const LOCKOUT: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 pub const MAX_PASSWORD_CHARS: usize = 1_024;
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -96,6 +100,9 @@ pub async fn set_enabled(store: &impl Store, login: &str, enabled: bool) -> Resu
     let mut agent = existing_agent(store, login).await?;
     agent.enabled = enabled;
     store.update_agent(&agent).await?;
+    if enabled {
+        store.clear_failed_logins(login).await?;
+    }
     Ok(agent)
 }
 
@@ -104,6 +111,7 @@ pub async fn reset_password(store: &impl Store, login: &str, password: &str) -> 
     let mut agent = existing_agent(store, login).await?;
     agent.password_hash = hash_password(password)?;
     store.update_agent(&agent).await?;
+    store.clear_failed_logins(login).await?;
     Ok(agent)
 }
 
@@ -134,12 +142,30 @@ pub async fn log_in(
     if request.password.is_empty() || request.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(Error::invalid("password", format!("password must be 1 to {MAX_PASSWORD_CHARS} characters")));
     }
-    let agent = store.agent_by_login(request.login.trim()).await?;
-    let password_ok =
-        verify_password(agent.as_ref().map_or(decoy_hash(), |agent| agent.password_hash.as_str()), &request.password);
-    let agent = match agent {
-        Some(agent) if password_ok && agent.enabled => agent,
-        _ => return Err(Error::Unauthorized(BAD_CREDENTIALS)),
+    let login = request.login.trim();
+    let found = store.agent_for_login(login).await?;
+    let now = Timestamp::now();
+    if let Some(until) = found.as_ref().and_then(|(_, failed)| failed.locked_until).filter(|until| *until > now) {
+        let retry_after_secs = until.duration_since(now).as_secs().max(1) as u64;
+        return Err(Error::RateLimited { retry_after_secs });
+    }
+    let password_ok = verify_password(
+        found.as_ref().map_or(decoy_hash(), |(agent, _)| agent.password_hash.as_str()),
+        &request.password,
+    );
+    let agent = match found {
+        Some((agent, failed)) if password_ok && agent.enabled => {
+            if failed.count > 0 || failed.locked_until.is_some() {
+                store.clear_failed_logins(login).await?;
+            }
+            agent
+        }
+        Some(_) => {
+            let lock_until = now.checked_add(LOCKOUT).map_err(Error::internal)?;
+            store.record_failed_login(login, MAX_FAILED_LOGINS, lock_until).await?;
+            return Err(Error::Unauthorized(BAD_CREDENTIALS));
+        }
+        None => return Err(Error::Unauthorized(BAD_CREDENTIALS)),
     };
     let (token, token_hash) = new_token(agent.agent_id);
     let expires_at = Timestamp::now()

@@ -34,6 +34,9 @@ pub enum Error {
     /// 422: an `Idempotency-Key` was reused for a different request.
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// 429: too many failed attempts; retry after this many seconds.
+    #[error("too many failed logins; retry in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     /// 503: the database could not be reached or is throttling; safe to retry.
     #[error("storage is temporarily unavailable; retry later")]
     StorageUnavailable(String),

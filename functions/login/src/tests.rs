@@ -100,3 +100,28 @@ async fn the_request_id_is_echoed_or_generated() {
     assert_eq!(response.headers()["x-request-id"].len(), 36);
     assert_eq!(response.headers()["content-type"], "application/json");
 }
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_login_until_an_operator_resets_it() {
+    let app = testing::app().await;
+    let (agent, _) = testing::agent(app, Role::Supervisor).await;
+    let attempt = |password: &'static str| {
+        let event = login_event(testing::Format::HttpApiV2, &agent.login, password);
+        testing::call(app, routes::LOGIN, handle, event)
+    };
+    // A success in between starts the count again.
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong password").await.0, 401);
+    }
+    assert_eq!(attempt(PASSWORD).await.0, 200);
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong password").await.0, 401);
+    }
+    let (status, body, response) = attempt(PASSWORD).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("RATE_LIMITED")), "{body}");
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=auth::LOCKOUT.as_secs() as u64).contains(&retry_after), "{retry_after}");
+
+    auth::reset_password(&app.store, &agent.login, "a brand new password").await.unwrap();
+    assert_eq!(attempt("a brand new password").await.0, 200);
+}

@@ -83,6 +83,7 @@ pub fn error_reply(err: &Error, request_id: &str) -> Reply {
         Error::PayloadTooLarge { .. } => (413, "PAYLOAD_TOO_LARGE", None),
         Error::UnsupportedMediaType(_) => (415, "UNSUPPORTED_MEDIA_TYPE", None),
         Error::IdempotencyKeyReused => (422, "IDEMPOTENCY_KEY_REUSED", Some(crate::idempotency::HEADER)),
+        Error::RateLimited { .. } => (429, "RATE_LIMITED", None),
         Error::StorageUnavailable(_) => (503, "STORAGE_UNAVAILABLE", None),
         Error::Internal(_) => (500, "INTERNAL_ERROR", None),
     };
@@ -99,6 +100,7 @@ pub fn error_reply(err: &Error, request_id: &str) -> Reply {
     match err {
         Error::MethodNotAllowed { allow } => reply.headers.push(("allow", allow.join(", "))),
         Error::StorageUnavailable(_) => reply.headers.push(("retry-after", "1".into())),
+        Error::RateLimited { retry_after_secs } => reply.headers.push(("retry-after", retry_after_secs.to_string())),
         Error::Unauthorized(_) => reply.headers.push(("www-authenticate", "Bearer".into())),
         _ => {}
     }
@@ -145,6 +147,7 @@ mod tests {
             (Error::PayloadTooLarge { limit: 1 }, 413),
             (Error::UnsupportedMediaType("text/plain".into()), 415),
             (Error::IdempotencyKeyReused, 422),
+            (Error::RateLimited { retry_after_secs: 60 }, 429),
         ];
         for (err, status) in cases {
             assert_eq!(error_reply(&err, "r").status(), status, "{err:?}");

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::keys::{self, EXPIRES_AT, PK, SK};
-use super::{CompletedKey, IdKind, KeyClaim, MessagePage, RequestCounter, Session, Store, StoredResponse, Write};
+use super::{
+    CompletedKey, FailedLogins, IdKind, KeyClaim, MessagePage, RequestCounter, Session, Store, StoredResponse, Write,
+};
 use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
 use crate::{Error, Result};
 
@@ -117,7 +119,7 @@ impl DynamoStore {
 
     /// The client and the items that make its external ids unique.
     fn client_items(&self, client: &Client) -> Result<Vec<TransactWriteItem>> {
-        let pointer = NamePointer { agent_id: None, client_id: Some(client.client_id) };
+        let pointer = NamePointer { client_id: Some(client.client_id), ..NamePointer::default() };
         let mut items = vec![self.put_new(entity(keys::client(client.client_id), "CLIENT", client)?)?];
         if let Some(external_id) = &client.external_id {
             items.push(self.put_new(keyed(keys::external_id(external_id), &pointer)?)?);
@@ -183,13 +185,18 @@ struct KeyRecord {
 }
 
 /// Item pointing a unique name (login, external id) at its entity.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NamePointer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_id: Option<u64>,
+    /// Logins only: failed attempts since the last success, and the lock (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failed_logins: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locked_until: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -285,7 +292,7 @@ impl Store for DynamoStore {
     }
 
     async fn create_agent(&self, agent: &Agent) -> Result<Write> {
-        let pointer = NamePointer { agent_id: Some(agent.agent_id), client_id: None };
+        let pointer = NamePointer { agent_id: Some(agent.agent_id), ..NamePointer::default() };
         self.transact(vec![
             self.put_new(entity(keys::agent(agent.agent_id), "AGENT", agent)?)?,
             self.put_new(keyed(keys::login(&agent.login), &pointer)?)?,
@@ -305,12 +312,69 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn agent_by_login(&self, login: &str) -> Result<Option<Agent>> {
+    async fn agent_for_login(&self, login: &str) -> Result<Option<(Agent, FailedLogins)>> {
         let Some(pointer) = self.get_as::<NamePointer>(keys::login(login)).await? else {
             return Ok(None);
         };
         let Some(agent_id) = pointer.agent_id else { return Ok(None) };
-        self.get_as(keys::agent(agent_id)).await
+        let failed = FailedLogins {
+            count: pointer.failed_logins.unwrap_or(0),
+            locked_until: pointer.locked_until.and_then(|at| Timestamp::from_second(at).ok()),
+        };
+        Ok(self.get_as(keys::agent(agent_id)).await?.map(|agent| (agent, failed)))
+    }
+
+    async fn record_failed_login(&self, login: &str, limit: u32, lock_until: Timestamp) -> Result<()> {
+        let (pk, sk) = keys::login(login);
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(&pk))
+            .key(SK, s(&sk))
+            .update_expression("ADD failedLogins :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        let count = counted
+            .attributes
+            .as_ref()
+            .and_then(|attributes| attributes.get("failedLogins"))
+            .and_then(|value| value.as_n().ok())
+            .and_then(|value| value.parse::<u32>().ok())
+            .unwrap_or(0);
+        if count >= limit {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(&pk))
+                .key(SK, s(&sk))
+                .update_expression("SET lockedUntil = :until, failedLogins = :zero")
+                .expression_attribute_values(":until", n(lock_until.as_second()))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await
+                .map_err(storage_error)?;
+        }
+        Ok(())
+    }
+
+    async fn clear_failed_logins(&self, login: &str) -> Result<()> {
+        let (pk, sk) = keys::login(login);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(&pk))
+            .key(SK, s(&sk))
+            .update_expression("REMOVE failedLogins, lockedUntil")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
     }
 
     async fn list_agents(&self) -> Result<Vec<Agent>> {

@@ -32,6 +32,13 @@ pub struct Session {
     pub expires_at: jiff::Timestamp,
 }
 
+/// Failed logins since the last success, and the lock they caused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailedLogins {
+    pub count: u32,
+    pub locked_until: Option<jiff::Timestamp>,
+}
+
 /// The result of a conditional write the domain may have to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -87,7 +94,15 @@ pub trait Store {
     async fn create_agent(&self, agent: &Agent) -> Result<Write>;
     /// Replaces an existing agent's profile (role, enabled flag, password hash).
     async fn update_agent(&self, agent: &Agent) -> Result<()>;
-    async fn agent_by_login(&self, login: &str) -> Result<Option<Agent>>;
+    async fn agent_by_login(&self, login: &str) -> Result<Option<Agent>> {
+        Ok(self.agent_for_login(login).await?.map(|(agent, _)| agent))
+    }
+    /// The agent with this login and its recent failed logins.
+    async fn agent_for_login(&self, login: &str) -> Result<Option<(Agent, FailedLogins)>>;
+    /// Counts a failed login; after `limit` of them the login is locked until `lock_until`.
+    async fn record_failed_login(&self, login: &str, limit: u32, lock_until: jiff::Timestamp) -> Result<()>;
+    /// Forgets failed logins and any lock.
+    async fn clear_failed_logins(&self, login: &str) -> Result<()>;
     async fn list_agents(&self) -> Result<Vec<Agent>>;
 
     async fn put_session(&self, session: &Session) -> Result<()>;
