@@ -34,6 +34,7 @@ pub struct Event {
     query: BTreeMap<String, String>,
     headers: BTreeMap<String, String>,
     body: Option<String>,
+    gateway_request_id: String,
 }
 
 impl Event {
@@ -57,7 +58,13 @@ impl Event {
             query: BTreeMap::new(),
             headers: BTreeMap::new(),
             body: None,
+            gateway_request_id: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// The `requestContext.requestId` API Gateway gives this request.
+    pub fn gateway_request_id(&self) -> &str {
+        &self.gateway_request_id
     }
 
     pub fn method(mut self, method: &str) -> Self {
@@ -108,7 +115,7 @@ impl Event {
                 event["requestContext"]["routeKey"] = json!(route_key);
                 event["requestContext"]["http"]["method"] = json!(self.method);
                 event["requestContext"]["http"]["path"] = json!(self.path);
-                event["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+                event["requestContext"]["requestId"] = json!(self.gateway_request_id);
             }
             Format::RestApiV1 => {
                 event["httpMethod"] = json!(self.method);
@@ -117,7 +124,7 @@ impl Event {
                 event["requestContext"]["httpMethod"] = json!(self.method);
                 event["requestContext"]["resourcePath"] = json!(template_path);
                 event["requestContext"]["path"] = json!(format!("/test{}", self.path));
-                event["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+                event["requestContext"]["requestId"] = json!(self.gateway_request_id);
                 let multi: BTreeMap<&String, Vec<&String>> = self.headers.iter().map(|(k, v)| (k, vec![v])).collect();
                 event["multiValueHeaders"] = json!(multi);
             }

@@ -90,15 +90,18 @@ async fn wrong_media_types_and_oversized_bodies_are_refused() {
 }
 
 #[tokio::test]
-async fn the_request_id_is_echoed_or_generated() {
+async fn the_request_id_is_echoed_or_taken_from_api_gateway() {
     let app = testing::app().await;
-    let event = login_event(testing::Format::HttpApiV2, "a", "b").header("X-Request-Id", "trace-123");
-    let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
-    assert_eq!(response.headers()["x-request-id"], "trace-123");
-    let (_, _, response) =
-        testing::call(app, routes::LOGIN, handle, login_event(testing::Format::RestApiV1, "a", "b")).await;
-    assert_eq!(response.headers()["x-request-id"].len(), 36);
-    assert_eq!(response.headers()["content-type"], "application/json");
+    for format in FORMATS {
+        let event = login_event(format, "a", "b").header("X-Request-Id", "trace-123");
+        let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
+        assert_eq!(response.headers()["x-request-id"], "trace-123");
+        let event = login_event(format, "a", "b");
+        let gateway_id = event.gateway_request_id().to_owned();
+        let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
+        assert_eq!(response.headers()["x-request-id"], gateway_id.as_str());
+        assert_eq!(response.headers()["content-type"], "application/json");
+    }
 }
 
 #[tokio::test]

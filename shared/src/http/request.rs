@@ -1,6 +1,7 @@
 //! What handlers see of a request: headers, path and query parameters, a JSON body.
 
 use lambda_http::http::{HeaderMap, Method};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -33,12 +34,21 @@ impl ApiRequest {
         let path = if path.is_empty() { event.uri().path().to_owned() } else { path };
         let path_parameters = event.path_parameters();
         let query = event.query_string_parameters();
+        // The caller's id when it sent a usable one, else API Gateway's (it is in the access
+        // logs too), else a new one.
+        let gateway_request_id = match event.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+            Some(RequestContext::ApiGatewayV1(context)) => context.request_id.clone(),
+            _ => None,
+        };
         let request_id = event
             .headers()
             .get(REQUEST_ID_HEADER)
             .and_then(|value| value.to_str().ok())
-            .filter(|id| is_safe_request_id(id))
             .map(str::to_owned)
+            .into_iter()
+            .chain(gateway_request_id)
+            .find(|id| is_safe_request_id(id))
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let (parts, body) = event.into_parts();
         ApiRequest {
