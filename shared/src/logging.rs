@@ -2,8 +2,18 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// The AWS SDK and HTTP stack log request details at debug and trace; items hold password
+/// hashes, so they stay at info whatever `LOG_LEVEL` asks for.
+const QUIET_DEPENDENCIES: &str = "aws_smithy_runtime=info,aws_smithy_http_client=info,aws_sdk_dynamodb=info,\
+aws_config=info,aws_runtime=info,hyper=info,hyper_util=info,h2=info,rustls=info";
+
+fn filter(level: &str) -> EnvFilter {
+    EnvFilter::try_new(format!("{level},{QUIET_DEPENDENCIES}"))
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{QUIET_DEPENDENCIES}")))
+}
+
 pub fn init(level: &str) {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter(level);
     // A second call (tests build many apps in one process) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .json()
@@ -13,4 +23,49 @@ pub fn init(level: &str) {
         .with_target(false)
         .with_env_filter(filter)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn trace_level_does_not_open_the_sdk_logs() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(super::filter("trace"))
+            .with_writer(captured.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "shared::sending", "ours");
+            tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "request body with a password hash");
+        });
+        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(output.contains("ours"), "{output}");
+        assert!(!output.contains("password hash"), "{output}");
+    }
 }
