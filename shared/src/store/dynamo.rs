@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -43,6 +44,11 @@ impl DynamoStore {
     /// DynamoDB requests sent so far by this store.
     pub fn requests_sent(&self) -> u64 {
         self.requests.total()
+    }
+
+    /// An UpdateItem on this table's item `key`.
+    fn update_item(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).key(PK, AttributeValue::S(pk)).key(SK, AttributeValue::S(sk))
     }
 
     async fn get(&self, (pk, sk): (String, String)) -> Result<Option<Item>> {
@@ -206,6 +212,11 @@ struct SessionRecord {
     expires_at: i64,
 }
 
+/// A number attribute of an UpdateItem's returned attributes.
+fn number_attribute(attributes: Option<&Item>, name: &str) -> Option<u64> {
+    attributes?.get(name)?.as_n().ok()?.parse().ok()
+}
+
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
@@ -268,13 +279,8 @@ where
 
 impl Store for DynamoStore {
     async fn next_id(&self, kind: IdKind) -> Result<u64> {
-        let (pk, sk) = keys::counter(kind);
         let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
+            .update_item(keys::counter(kind))
             .update_expression("ADD #value :one")
             .expression_attribute_names("#value", "value")
             .expression_attribute_values(":one", n(1))
@@ -282,12 +288,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(storage_error)?;
-        output
-            .attributes
-            .as_ref()
-            .and_then(|attributes| attributes.get("value"))
-            .and_then(|value| value.as_n().ok())
-            .and_then(|value| value.parse().ok())
+        number_attribute(output.attributes.as_ref(), "value")
             .ok_or_else(|| Error::internal("counter update returned no value"))
     }
 
@@ -325,13 +326,8 @@ impl Store for DynamoStore {
     }
 
     async fn record_failed_login(&self, login: &str, limit: u32, lock_until: Timestamp) -> Result<()> {
-        let (pk, sk) = keys::login(login);
         let counted = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(&pk))
-            .key(SK, s(&sk))
+            .update_item(keys::login(login))
             .update_expression("ADD failedLogins :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":one", n(1))
@@ -339,19 +335,9 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(storage_error)?;
-        let count = counted
-            .attributes
-            .as_ref()
-            .and_then(|attributes| attributes.get("failedLogins"))
-            .and_then(|value| value.as_n().ok())
-            .and_then(|value| value.parse::<u32>().ok())
-            .unwrap_or(0);
-        if count >= limit {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(&pk))
-                .key(SK, s(&sk))
+        let count = number_attribute(counted.attributes.as_ref(), "failedLogins").unwrap_or(0);
+        if count >= u64::from(limit) {
+            self.update_item(keys::login(login))
                 .update_expression("SET lockedUntil = :until, failedLogins = :zero")
                 .expression_attribute_values(":until", n(lock_until.as_second()))
                 .expression_attribute_values(":zero", n(0))
@@ -363,12 +349,7 @@ impl Store for DynamoStore {
     }
 
     async fn clear_failed_logins(&self, login: &str) -> Result<()> {
-        let (pk, sk) = keys::login(login);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(&pk))
-            .key(SK, s(&sk))
+        self.update_item(keys::login(login))
             .update_expression("REMOVE failedLogins, lockedUntil")
             .condition_expression("attribute_exists(pk)")
             .send()
