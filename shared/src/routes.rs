@@ -15,15 +15,26 @@ pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 pub const ALL: &[Route] =
     &[LOGIN, SEND_OUTGOING, SEND_OUTGOING_TO_DEVICE, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
 
-/// True when `path` (possibly behind a stage prefix) has the shape of `pattern`.
-pub fn matches(pattern: &str, path: &str) -> bool {
+/// Pairs each segment of `pattern` with the path segment it stands over, aligned at the end so
+/// that a stage prefix (`/prod/...`) is skipped; `None` when the path is too short.
+fn align<'a>(pattern: &'a str, path: &'a str) -> Option<impl Iterator<Item = (&'a str, &'a str)>> {
     let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
     let path: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let Some(offset) = path.len().checked_sub(pattern.len()) else { return false };
-    pattern
-        .iter()
-        .zip(&path[offset..])
-        .all(|(expected, actual)| (expected.starts_with('{') && !actual.is_empty()) || expected == actual)
+    let offset = path.len().checked_sub(pattern.len())?;
+    Some(pattern.into_iter().zip(path.into_iter().skip(offset)))
+}
+
+/// True when `path` (possibly behind a stage prefix) has the shape of `pattern`.
+pub fn matches(pattern: &str, path: &str) -> bool {
+    align(pattern, path).is_some_and(|mut pairs| {
+        pairs.all(|(expected, actual)| (expected.starts_with('{') && !actual.is_empty()) || expected == actual)
+    })
+}
+
+/// The path segment that `{name}` stands for in `pattern`.
+pub fn path_parameter<'a>(pattern: &'a str, path: &'a str, name: &str) -> Option<&'a str> {
+    let wanted = format!("{{{name}}}");
+    align(pattern, path)?.find(|(segment, _)| *segment == wanted).map(|(_, value)| value)
 }
 
 /// The methods other routes accept for this path; empty when the path is unknown.
@@ -42,5 +53,13 @@ mod tests {
         assert_eq!(methods_for("/api/auth/login"), vec!["POST"]);
         assert!(methods_for("/api/v1/nothing").is_empty());
         assert!(methods_for("/").is_empty());
+    }
+
+    #[test]
+    fn path_parameters_are_found_behind_a_stage_prefix() {
+        let pattern = "/api/v1/threads/{threadId}/messages";
+        assert_eq!(path_parameter(pattern, "/api/v1/threads/12/messages", "threadId"), Some("12"));
+        assert_eq!(path_parameter(pattern, "/prod/api/v1/threads/12/messages", "threadId"), Some("12"));
+        assert_eq!(path_parameter(pattern, "/short", "threadId"), None);
     }
 }

@@ -108,14 +108,19 @@ pub async fn list_messages(
 
 /// Closes the thread; closing a closed thread changes nothing and answers the same.
 pub async fn close_thread(store: &impl Store, thread_id: u64) -> Result<ThreadView> {
-    let thread = existing_thread(store, thread_id).await?;
-    if thread.status == ThreadStatus::Open && store.close_thread(&thread).await? == Write::Refused {
-        let now = existing_thread(store, thread_id).await?;
-        if now.status != ThreadStatus::Closed {
-            return Err(Error::conflict("THREAD_CHANGED", "the thread changed while it was being closed; retry"));
+    let mut thread = existing_thread(store, thread_id).await?;
+    if thread.status == ThreadStatus::Open {
+        if store.close_thread(&thread).await? == Write::Done {
+            thread.status = ThreadStatus::Closed;
+        } else {
+            // Someone else changed it first: answer with what is stored, if it is now closed.
+            thread = existing_thread(store, thread_id).await?;
+            if thread.status != ThreadStatus::Closed {
+                return Err(Error::conflict("THREAD_CHANGED", "the thread changed while it was being closed; retry"));
+            }
         }
     }
-    view(store, existing_thread(store, thread_id).await?).await
+    view(store, thread).await
 }
 
 const CURSOR_PREFIX: &str = "before:";

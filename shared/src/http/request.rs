@@ -107,7 +107,7 @@ impl ApiRequest {
             .path_parameters
             .first(name)
             .map(str::to_owned)
-            .or_else(|| segment_for(self.route.pattern, &self.path, name))
+            .or_else(|| crate::routes::path_parameter(self.route.pattern, &self.path, name).map(str::to_owned))
             .ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
         raw.parse::<u64>()
             .ok()
@@ -197,15 +197,6 @@ fn is_safe_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// The path segment that `{name}` stands for, matching from the end so a stage prefix is skipped.
-fn segment_for(pattern: &str, path: &str, name: &str) -> Option<String> {
-    let wanted = format!("{{{name}}}");
-    let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-    let path: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let offset = path.len().checked_sub(pattern.len())?;
-    pattern.iter().position(|segment| *segment == wanted).map(|index| path[offset + index].to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,13 +248,5 @@ mod tests {
         assert!(!accepts_json("text/html"));
         assert!(!accepts_json("application/json;q=0"));
         assert!(!accepts_json("application/xml"));
-    }
-
-    #[test]
-    fn path_parameters_are_found_behind_a_stage_prefix() {
-        let pattern = "/api/v1/threads/{threadId}/messages";
-        assert_eq!(segment_for(pattern, "/api/v1/threads/12/messages", "threadId").as_deref(), Some("12"));
-        assert_eq!(segment_for(pattern, "/prod/api/v1/threads/12/messages", "threadId").as_deref(), Some("12"));
-        assert_eq!(segment_for(pattern, "/short", "threadId"), None);
     }
 }
