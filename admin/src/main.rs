@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use shared::model::{Agent, Role};
-use shared::store::Store;
-use shared::{App, Error, Result, auth, clients};
+use shared::core::clients;
+use shared::core::credentials as auth;
+use shared::core::model::{Agent, Role};
+use shared::store::AgentStore;
+use shared::{App, Error, Result};
 
 #[derive(Parser)]
 #[command(name = "chat-admin", about = "Provision agents and clients of the Chat Center Messaging API")]
@@ -26,6 +28,18 @@ enum Command {
     /// Clients: the people messages are sent to.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Applications: partner apps that call the SuperOffice endpoints with a ticket.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an application; prints its SO-AppToken once (only its hash is stored).
+    Register {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +128,10 @@ async fn run(command: Command) -> Result<serde_json::Value> {
         Command::Agent(AgentCommand::ResetPassword { login }) => {
             let password = read_password()?;
             agent_json(&auth::reset_password(store, &login, &password).await?)
+        }
+        Command::App(AppCommand::Register { name }) => {
+            let app_token = auth::register_application(store, &name).await?;
+            json!({"name": name.trim(), "appToken": app_token})
         }
         Command::Client(ClientCommand::Create { external_id, name }) => {
             let client = clients::create_client(store, Some(&external_id), name.as_deref()).await?;

@@ -1,24 +1,21 @@
-//! The domain every Chat Center function shares: configuration, request types and their
-//! validation, authentication, the thread rule, idempotency, the store (a trait and its DynamoDB
-//! adapter) and the one place where errors become HTTP responses.
+//! What every Chat Center function shares, arranged as the architecture:
+//! - [`core`]: the conversation domain (entities, rules, an error of kinds); no wire format;
+//! - [`store`]: one small trait per aggregate and their DynamoDB adapter;
+//! - [`http`]: the HTTP edge, generic over a [`http::Dialect`];
+//! - [`edna`] and `superoffice` (feature `superoffice`): the two dialects' wire formats.
 
 pub mod app;
-pub mod auth;
-pub mod clients;
 pub mod config;
-pub mod devices;
-pub mod error;
+pub mod core;
+pub mod edna;
 pub mod http;
-pub mod idempotency;
 pub mod logging;
-pub mod model;
 pub mod routes;
-pub mod sending;
 pub mod store;
+#[cfg(feature = "superoffice")]
+pub mod superoffice;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod threads;
-pub mod validation;
 
 pub use app::App;
-pub use error::{Error, Result};
+pub use core::error::{Error, Result};

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::auth;
+use crate::core::credentials::{self, LoginGrant};
+use crate::core::model::{Agent, Client, Role};
 use crate::http::Route;
-use crate::model::{Agent, Client, Role};
 
 const HTTP_API_V2: &str = include_str!("../../events/http-api-v2.json");
 const REST_API_V1: &str = include_str!("../../events/rest-api-v1.json");
@@ -163,15 +163,31 @@ pub const PASSWORD: &str = "test password 1";
 
 /// A new enabled agent with `role` and a valid `Bearer ...` header value for it.
 pub async fn agent(app: &App, role: Role) -> (Agent, String) {
-    let agent = auth::register_agent(&app.store, &unique(role.as_str()), role, PASSWORD).await.unwrap();
-    let login = auth::LoginRequest { login: agent.login.clone(), password: PASSWORD.into() };
-    let token = auth::log_in(&app.store, login, app.config.token_ttl).await.unwrap().token;
-    (agent, token)
+    let grant = login(app, role).await;
+    (grant.agent, format!("Bearer {}", grant.token))
+}
+
+/// A new enabled agent with `role`, logged in: its token, ticket and XSRF value.
+pub async fn login(app: &App, role: Role) -> LoginGrant {
+    let agent = credentials::register_agent(&app.store, &unique(role.as_str()), role, PASSWORD).await.unwrap();
+    credentials::log_in(&app.store, &agent.login, PASSWORD, app.config.token_ttl).await.unwrap()
+}
+
+/// Sends `content` to `recipient` as `agent`, as edna's outgoing does; the edna answer.
+pub async fn send(
+    app: &App,
+    agent: &Agent,
+    recipient: &crate::core::sending::Recipient,
+    content: crate::core::validation::MessageContent,
+) -> crate::edna::wire::SentMessage {
+    let draft = crate::core::sending::Draft::to_customer(content, agent);
+    let delivery = crate::core::sending::send_outgoing(&app.store, agent, recipient, draft, None).await.unwrap();
+    crate::edna::wire::SentMessage::from(&delivery)
 }
 
 /// A new client with a fresh external id.
 pub async fn client(app: &App) -> Client {
-    crate::clients::create_client(&app.store, Some(&unique("client")), Some("Test Client")).await.unwrap()
+    crate::core::clients::create_client(&app.store, Some(&unique("client")), Some("Test Client")).await.unwrap()
 }
 
 /// Status and parsed JSON body of a response.
@@ -182,8 +198,8 @@ pub fn status_and_body(response: &lambda_http::Response<lambda_http::Body>) -> (
     (response.status().as_u16(), json)
 }
 
-/// Feeds `event` to `handler` as the Lambda runtime would; returns status, JSON body and the
-/// whole response.
+/// Feeds `event` to an edna `handler` as the Lambda runtime would; returns status, JSON body
+/// and the whole response.
 pub async fn call<H, Fut>(
     app: &'static App,
     route: Route,
@@ -194,7 +210,22 @@ where
     H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
     Fut: std::future::Future<Output = crate::Result<crate::http::Reply>>,
 {
-    let response = crate::http::respond(app, route, handler, event.into_request()).await;
+    let response = crate::http::respond::<crate::edna::Edna, _, _>(app, route, handler, event.into_request()).await;
     let (status, body) = status_and_body(&response);
     (status, body, response)
+}
+
+/// Feeds `event` to a handler of dialect `D`; returns the whole response.
+pub async fn call_in<D, H, Fut>(
+    app: &'static App,
+    route: Route,
+    handler: H,
+    event: Event,
+) -> lambda_http::Response<lambda_http::Body>
+where
+    D: crate::http::Dialect,
+    H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
+    Fut: std::future::Future<Output = crate::Result<D::Answer>>,
+{
+    crate::http::respond::<D, _, _>(app, route, handler, event.into_request()).await
 }

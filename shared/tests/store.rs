@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use shared::model::{Client, Message, Role, Thread, ThreadStatus};
-use shared::store::{IdKind, KeyClaim, Store, StoredResponse, Write};
+use shared::core::model::{Client, Message, Role, Thread, ThreadStatus};
+use shared::store::{
+    AgentStore, ClientStore, IdKind, IdStore, IdempotencyStore, KeyClaim, PageStart, ThreadStore, Write,
+};
 use shared::testing;
 
 fn thread(thread_id: u64, client_id: u64) -> Thread {
@@ -28,6 +30,7 @@ fn message(message_id: u64, thread_id: u64, client_id: u64) -> Message {
         text: format!("message {message_id}"),
         attachments: vec![],
         created_at: Timestamp::now(),
+        ..Message::default()
     }
 }
 
@@ -72,16 +75,22 @@ async fn a_client_has_at_most_one_open_thread() {
     let (a, b) = (app.store.next_id(IdKind::Thread).await.unwrap(), app.store.next_id(IdKind::Thread).await.unwrap());
     let m = app.store.next_id(IdKind::Message).await.unwrap();
     assert_eq!(
-        app.store.open_thread(&thread(a, client.client_id), &message(m, a, client.client_id), None).await.unwrap(),
+        app.store
+            .open_thread(&thread(a, client.client_id), None, Some(&message(m, a, client.client_id)), None)
+            .await
+            .unwrap(),
         Write::Done
     );
     let m2 = app.store.next_id(IdKind::Message).await.unwrap();
     assert_eq!(
-        app.store.open_thread(&thread(b, client.client_id), &message(m2, b, client.client_id), None).await.unwrap(),
+        app.store
+            .open_thread(&thread(b, client.client_id), None, Some(&message(m2, b, client.client_id)), None)
+            .await
+            .unwrap(),
         Write::Refused
     );
     assert!(app.store.thread(b).await.unwrap().is_none(), "the refused thread was not written");
-    assert!(app.store.messages(b, 10, None).await.unwrap().messages.is_empty());
+    assert!(app.store.messages(b, 10, PageStart::NewestBefore(None)).await.unwrap().messages.is_empty());
     assert_eq!(app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id, Some(a));
 }
 
@@ -92,7 +101,10 @@ async fn closed_threads_take_no_messages() {
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let first = app.store.next_id(IdKind::Message).await.unwrap();
     let open = thread(t, client.client_id);
-    assert_eq!(app.store.open_thread(&open, &message(first, t, client.client_id), None).await.unwrap(), Write::Done);
+    assert_eq!(
+        app.store.open_thread(&open, None, Some(&message(first, t, client.client_id)), None).await.unwrap(),
+        Write::Done
+    );
     assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Done);
     assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Refused);
     let late = app.store.next_id(IdKind::Message).await.unwrap();
@@ -109,7 +121,10 @@ async fn message_pages_are_newest_first_and_end() {
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let mut ids = vec![app.store.next_id(IdKind::Message).await.unwrap()];
     assert_eq!(
-        app.store.open_thread(&thread(t, client.client_id), &message(ids[0], t, client.client_id), None).await.unwrap(),
+        app.store
+            .open_thread(&thread(t, client.client_id), None, Some(&message(ids[0], t, client.client_id)), None)
+            .await
+            .unwrap(),
         Write::Done
     );
     for _ in 0..4 {
@@ -118,15 +133,15 @@ async fn message_pages_are_newest_first_and_end() {
         ids.push(id);
     }
     ids.reverse();
-    let first = app.store.messages(t, 3, None).await.unwrap();
+    let first = app.store.messages(t, 3, PageStart::NewestBefore(None)).await.unwrap();
     let got: Vec<u64> = first.messages.iter().map(|m| m.message_id).collect();
     assert_eq!(got, ids[..3]);
-    assert_eq!(first.next_before, Some(ids[2]));
-    let rest = app.store.messages(t, 3, first.next_before).await.unwrap();
+    assert_eq!(first.next, Some(ids[2]));
+    let rest = app.store.messages(t, 3, PageStart::NewestBefore(first.next)).await.unwrap();
     let got: Vec<u64> = rest.messages.iter().map(|m| m.message_id).collect();
-    assert_eq!((got.as_slice(), rest.next_before), (&ids[3..], None));
-    let exact = app.store.messages(t, 5, None).await.unwrap();
-    assert_eq!((exact.messages.len(), exact.next_before), (5, None));
+    assert_eq!((got.as_slice(), rest.next), (&ids[3..], None));
+    let exact = app.store.messages(t, 5, PageStart::NewestBefore(None)).await.unwrap();
+    assert_eq!((exact.messages.len(), exact.next), (5, None));
 }
 
 #[tokio::test]
@@ -144,16 +159,15 @@ async fn idempotency_keys_move_from_claimed_to_completed() {
     let client = testing::client(app).await;
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let m = app.store.next_id(IdKind::Message).await.unwrap();
-    let response = StoredResponse { status: 200, body: r#"{"id":1}"#.into() };
-    let completed = shared::store::CompletedKey {
-        record_key: key.clone(),
-        request_hash: "hash-b".into(),
-        response: response.clone(),
-    };
-    let write =
-        app.store.open_thread(&thread(t, client.client_id), &message(m, t, client.client_id), Some(&completed)).await;
+    let result = r#"{"id":1}"#.to_owned();
+    let completed =
+        shared::store::CompletedKey { record_key: key.clone(), request_hash: "hash-b".into(), result: result.clone() };
+    let write = app
+        .store
+        .open_thread(&thread(t, client.client_id), None, Some(&message(m, t, client.client_id)), Some(&completed))
+        .await;
     assert_eq!(write.unwrap(), Write::Done);
-    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(response));
+    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(result));
     app.store.release_key(&key).await.unwrap();
     assert!(
         matches!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(_)),

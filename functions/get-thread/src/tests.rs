@@ -1,5 +1,5 @@
 use serde_json::json;
-use shared::model::Role;
+use shared::core::model::Role;
 use shared::routes;
 use shared::testing::{self, Event, FORMATS};
 
@@ -10,9 +10,10 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
     let app = testing::app().await;
     let (agent, token) = testing::agent(app, Role::Operator).await;
     let client = testing::client(app).await;
-    let recipient = shared::sending::Recipient::ThreadsClientId(client.client_id);
-    let content = shared::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
-    let sent = shared::sending::send_outgoing(&app.store, &agent, &recipient, content, None).await.unwrap();
+    let recipient = shared::core::sending::Recipient::ThreadsClientId(client.client_id);
+    let content =
+        shared::core::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
+    let sent = testing::send(app, &agent, &recipient, content).await;
     for format in FORMATS {
         let event = Event::new(format, routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
         let (status, body, _) = testing::call(app, routes::GET_THREAD, handle, event).await;

@@ -1,20 +1,25 @@
 //! `GET /api/v1/threads/{threadId}/messages`: a thread's messages, newest first, paginated.
 
+use shared::core::model::MESSAGING_ROLES;
+use shared::core::threads;
+use shared::edna::{self, wire::MessageList};
 use shared::http::{ApiRequest, Reply};
-use shared::model::MESSAGING_ROLES;
-use shared::{App, Result, auth, routes, threads};
+use shared::store::PageStart;
+use shared::{App, Result, routes};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let app = App::from_env().await?;
-    shared::http::serve(app, routes::LIST_THREAD_MESSAGES, handle).await
+    edna::serve(app, routes::LIST_THREAD_MESSAGES, handle).await
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
-    auth::authenticate(&app.store, request.header("authorization"), MESSAGING_ROLES).await?;
+    edna::authenticate(app, &request, MESSAGING_ROLES).await?;
     let thread_id = request.path_id("threadId")?;
-    let page = threads::list_messages(&app.store, thread_id, request.query("limit"), request.query("cursor")).await?;
-    Reply::ok(&page)
+    let limit = threads::page_size(request.query("limit"))?;
+    let before = request.query("cursor").map(edna::decode_cursor).transpose()?;
+    let page = threads::list_messages(&app.store, thread_id, limit, PageStart::NewestBefore(before)).await?;
+    edna::ok(&MessageList::from(page))
 }
 
 #[cfg(test)]

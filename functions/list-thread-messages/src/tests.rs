@@ -1,10 +1,10 @@
 use serde_json::{Value, json};
 use shared::App;
-use shared::model::Role;
+use shared::core::model::Role;
+use shared::core::sending::Recipient;
+use shared::core::validation::RawContent;
 use shared::routes;
-use shared::sending::{Recipient, send_outgoing};
 use shared::testing::{self, Event, FORMATS, Format};
-use shared::validation::RawContent;
 
 use super::handle;
 
@@ -14,9 +14,7 @@ async fn thread_with_messages(app: &'static App, count: usize) -> (u64, String) 
     let mut thread_id = 0;
     for n in 0..count {
         let content = RawContent { text: Some(format!("message {n}")), attachments: None }.validate().unwrap();
-        let sent = send_outgoing(&app.store, &agent, &Recipient::ThreadsClientId(client.client_id), content, None)
-            .await
-            .unwrap();
+        let sent = testing::send(app, &agent, &Recipient::ThreadsClientId(client.client_id), content).await;
         thread_id = sent.thread_id;
     }
     (thread_id, token)

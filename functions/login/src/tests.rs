@@ -1,8 +1,9 @@
 use serde_json::json;
-use shared::model::Role;
-use shared::store::Store;
+use shared::core::credentials as auth;
+use shared::core::model::Role;
+use shared::routes;
+use shared::store::AgentStore;
 use shared::testing::{self, Event, FORMATS, PASSWORD};
-use shared::{auth, routes};
 
 use super::handle;
 
@@ -15,15 +16,24 @@ async fn a_known_agent_gets_a_working_token_in_both_payload_formats() {
     let app = testing::app().await;
     let (agent, _) = testing::agent(app, Role::Integrator).await;
     for format in FORMATS {
-        let (status, body, _) =
+        let (status, body, response) =
             testing::call(app, routes::LOGIN, handle, login_event(format, &agent.login, PASSWORD)).await;
         assert_eq!(status, 200, "{format:?}: {body}");
+        let cookies: Vec<&str> =
+            response.headers().get_all("set-cookie").iter().map(|value| value.to_str().unwrap()).collect();
+        assert_eq!(cookies.len(), 2, "{cookies:?}");
+        assert!(cookies[0].starts_with("chat_session=") && cookies[0].contains("HttpOnly"), "{cookies:?}");
+        assert!(cookies[1].starts_with("XSRF-TOKEN=") && !cookies[1].contains("HttpOnly"), "{cookies:?}");
+        let ticket = body["ticket"].as_str().unwrap().to_owned();
+        let with_ticket = auth::Credentials::Ticket { ticket, app_token: None };
+        assert!(auth::authenticate(&app.store, &with_ticket, &[Role::Integrator]).await.is_err(), "no app token");
         assert_eq!(body["userId"], json!(agent.agent_id));
         assert_eq!(body["login"], json!(agent.login));
         assert_eq!(body["role"], json!("INTEGRATOR"));
         let token = body["token"].as_str().unwrap();
         assert!(token.starts_with("Bearer "), "{token}");
-        let authenticated = auth::authenticate(&app.store, Some(token), &[Role::Integrator]).await.unwrap();
+        let bearer = auth::Credentials::Bearer(token.trim_start_matches("Bearer ").to_owned());
+        let authenticated = auth::authenticate(&app.store, &bearer, &[Role::Integrator]).await.unwrap();
         assert_eq!(authenticated.agent_id, agent.agent_id);
     }
 }

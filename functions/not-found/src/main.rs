@@ -7,7 +7,7 @@ use shared::{App, Error, Result, routes};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let app = App::from_env().await?;
-    shared::http::serve(app, routes::CATCH_ALL, handle).await
+    shared::edna::serve(app, routes::CATCH_ALL, handle).await
 }
 
 async fn handle(_app: &'static App, request: ApiRequest) -> Result<Reply> {

@@ -2,9 +2,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use shared::App;
-use shared::model::{ChannelType, Role};
+use shared::core::model::{ChannelType, Role};
 use shared::routes;
-use shared::store::Store;
+use shared::store::{ClientStore, ThreadStore};
 use shared::testing::{self, Event, FORMATS, Format};
 
 use super::handle;
@@ -178,8 +178,15 @@ async fn fifty_concurrent_first_sends_to_one_new_device_make_one_client_and_one_
     assert_eq!(Some(&device.client_id), clients.first());
     let thread = app.store.thread(*threads.first().unwrap()).await.unwrap().unwrap();
     assert_eq!(thread.message_count, 50);
-    let stored: BTreeSet<u64> =
-        app.store.messages(thread.thread_id, 100, None).await.unwrap().messages.iter().map(|m| m.message_id).collect();
+    let stored: BTreeSet<u64> = app
+        .store
+        .messages(thread.thread_id, 100, shared::store::PageStart::NewestBefore(None))
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.message_id)
+        .collect();
     assert_eq!(stored, messages);
     let client = app.store.client(device.client_id).await.unwrap().unwrap();
     assert_eq!(client.open_thread_id, Some(thread.thread_id));

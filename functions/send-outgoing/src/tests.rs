@@ -1,10 +1,10 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use shared::App;
-use shared::auth;
-use shared::model::{Client, Role};
+use shared::core::credentials as auth;
+use shared::core::model::{Client, Role};
 use shared::routes;
-use shared::store::{Session, Store};
+use shared::store::{AgentStore, ClientStore, PageStart, Session, SessionKind, ThreadStore};
 use shared::testing::{self, Event, FORMATS, Format};
 
 use super::handle;
@@ -52,7 +52,7 @@ async fn sends_by_each_identifier_land_in_the_clients_one_open_thread() {
 
     let thread = app.store.thread(thread_id).await.unwrap().unwrap();
     assert_eq!(thread.message_count, 3);
-    let page = app.store.messages(thread_id, 10, None).await.unwrap();
+    let page = app.store.messages(thread_id, 10, PageStart::NewestBefore(None)).await.unwrap();
     let texts: Vec<&str> = page.messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["and again", "again", "hello"]);
 }
@@ -109,10 +109,15 @@ async fn credentials_and_roles_are_checked_in_both_payload_formats() {
     let (_, admin) = testing::agent(app, Role::Administrator).await;
     let (_, bot) = testing::agent(app, Role::Bot).await;
     let (expired_agent, _) = testing::agent(app, Role::Integrator).await;
-    let (expired, expired_hash) = auth::new_token(expired_agent.agent_id);
+    let (expired, expired_hash) = auth::new_secret(expired_agent.agent_id);
     let past = Timestamp::now() - jiff::SignedDuration::from_secs(1);
     app.store
-        .put_session(&Session { agent_id: expired_agent.agent_id, token_hash: expired_hash, expires_at: past })
+        .put_sessions(&[Session {
+            agent_id: expired_agent.agent_id,
+            kind: SessionKind::Token,
+            secret_hash: expired_hash,
+            expires_at: past,
+        }])
         .await
         .unwrap();
     for format in FORMATS {
@@ -187,7 +192,7 @@ async fn an_attachment_only_message_is_accepted_and_stored_whole() {
     let (status, reply) =
         send(app, &token, json!({"text": "", "attachments": [file], "threadsClientId": client.client_id})).await;
     assert_eq!(status, 200, "{reply}");
-    let page = app.store.messages(reply["threadId"].as_u64().unwrap(), 1, None).await.unwrap();
+    let page = app.store.messages(reply["threadId"].as_u64().unwrap(), 1, PageStart::NewestBefore(None)).await.unwrap();
     assert_eq!(serde_json::to_value(&page.messages[0].attachments).unwrap(), json!([file]));
 }
 
@@ -255,7 +260,7 @@ async fn concurrent_first_sends_to_one_client_share_one_thread() {
     assert_eq!(threads.len(), 1, "{threads:?}");
     let thread_id = *threads.first().unwrap();
     assert_eq!(app.store.thread(thread_id).await.unwrap().unwrap().message_count, 20);
-    assert_eq!(app.store.messages(thread_id, 100, None).await.unwrap().messages.len(), 20);
+    assert_eq!(app.store.messages(thread_id, 100, PageStart::NewestBefore(None)).await.unwrap().messages.len(), 20);
 }
 
 #[tokio::test]

@@ -1,12 +1,16 @@
-//! The HTTP edge shared by every function: turning an API Gateway event (REST 1.0 or HTTP 2.0)
-//! into an [`ApiRequest`], calling the handler, and turning its result or error into a response
-//! with a request id and one JSON log line.
+//! The HTTP edge shared by every function, generic over a [`Dialect`]: turning an API Gateway
+//! event (REST 1.0 or HTTP 2.0) into an [`ApiRequest`], negotiating the answer's form, calling the
+//! handler, and rendering its result or error with a request id and one JSON log line.
 
+mod credentials;
+mod negotiate;
 mod request;
 mod response;
 
-pub use request::{ApiRequest, Route};
-pub use response::{Reply, error_reply};
+pub use credentials::{Scheme, credentials, login_cookies};
+pub use negotiate::{MediaRange, choose, media_type};
+pub use request::{ApiRequest, Route, parse_json};
+pub use response::{Reply, status_of};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,40 +18,63 @@ use std::time::Instant;
 
 use lambda_http::{Body, Request, Response, service_fn};
 
-use crate::{App, Result};
+use crate::{App, Error, Result};
 
 /// Requests larger than this get 413.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// One API vendor's conventions: what its handlers answer, how it reads the caller's wishes
+/// (format, language, time zone) and how it renders results and errors.
+pub trait Dialect: 'static {
+    /// What this dialect's handlers return.
+    type Answer: Send;
+    /// What the request asked the answer to look like.
+    type Context: Send + Sync;
+    /// Reads the caller's wishes; when they cannot be met, the error comes with a context to
+    /// render it in.
+    fn negotiate(request: &ApiRequest) -> (Self::Context, Result<()>);
+    fn render(answer: Self::Answer, context: &Self::Context) -> Result<Reply>;
+    /// The error body (status and common headers come from [`status_of`] and [`Reply::error`]).
+    fn render_error(err: &Error, context: &Self::Context) -> Reply;
+}
+
 /// Runs the Lambda loop for one route. Call from `main` after building the [`App`].
-pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
+pub async fn serve<D, H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
+    D: Dialect,
     H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Reply>> + Send,
+    Fut: Future<Output = Result<D::Answer>> + Send,
 {
     lambda_http::run(service_fn(move |event: Request| async move {
-        Ok::<_, Infallible>(respond(app, route, handler, event).await)
+        Ok::<_, Infallible>(respond::<D, H, Fut>(app, route, handler, event).await)
     }))
     .await
 }
 
 /// Answers one event. Public so that tests can feed real API Gateway events to a handler.
-pub async fn respond<H, Fut>(app: &'static App, route: Route, handler: H, event: Request) -> Response<Body>
+pub async fn respond<D, H, Fut>(app: &'static App, route: Route, handler: H, event: Request) -> Response<Body>
 where
+    D: Dialect,
     H: Fn(&'static App, ApiRequest) -> Fut,
-    Fut: Future<Output = Result<Reply>>,
+    Fut: Future<Output = Result<D::Answer>>,
 {
     let started = Instant::now();
     let requests_before = app.store.requests_sent();
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
-    let outcome = match request.preflight() {
-        Ok(()) => handler(app, request).await,
+    let (context, negotiated) = D::negotiate(&request);
+    let outcome = match negotiated.and_then(|()| request.check_size()) {
+        Ok(()) => handler(app, request).await.and_then(|answer| D::render(answer, &context)),
         Err(err) => Err(err),
     };
-    let reply = outcome.unwrap_or_else(|err| error_reply(&err, &request_id));
+    let reply = outcome.unwrap_or_else(|err| {
+        if let Error::Internal(detail) | Error::StorageUnavailable(detail) = &err {
+            tracing::error!(request_id = %request_id, status = status_of(&err), detail = %detail, "request failed");
+        }
+        D::render_error(&err, &context)
+    });
     let status = reply.status();
     tracing::info!(
         route = route.pattern,

@@ -1,4 +1,4 @@
-//! What handlers see of a request: headers, path and query parameters, a JSON body.
+//! What handlers see of a request: headers, path and query parameters, the body.
 
 use lambda_http::http::{HeaderMap, Method};
 use lambda_http::request::RequestContext;
@@ -6,8 +6,8 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::{MAX_BODY_BYTES, REQUEST_ID_HEADER};
-use crate::idempotency::{self, RequestKey};
-use crate::model::MAX_SAFE_ID;
+use crate::core::idempotency::{self, RequestKey};
+use crate::core::model::MAX_SAFE_ID;
 use crate::{Error, Result};
 
 /// One route of `template.yaml`: its method and path pattern (`{name}` marks a parameter).
@@ -83,26 +83,31 @@ impl ApiRequest {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
+    /// Every value of a header sent more than once (`Cookie`).
+    pub fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        self.headers.get_all(name).into_iter().filter_map(|value| value.to_str().ok())
+    }
+
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.first(name)
     }
 
-    /// Checks every request gets before its handler runs: size and acceptable response type.
-    pub fn preflight(&self) -> Result<()> {
+    /// Requests larger than [`MAX_BODY_BYTES`] get 413 before their handler runs.
+    pub fn check_size(&self) -> Result<()> {
         if self.body().len() > MAX_BODY_BYTES {
             return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
-        }
-        if let Some(accept) = self.header("accept")
-            && !accepts_json(accept)
-        {
-            return Err(Error::NotAcceptable);
         }
         Ok(())
     }
 
-    /// A positive integer path parameter such as `{threadId}`. API Gateway fills path
-    /// parameters; where it did not (a catch-all route), the path is matched against the route.
+    /// A positive integer path parameter such as `{threadId}`, at most JavaScript's safe integer.
     pub fn path_id(&self, name: &str) -> Result<u64> {
+        self.path_id_at_most(name, MAX_SAFE_ID)
+    }
+
+    /// A positive integer path parameter of at most `max`. API Gateway fills path parameters;
+    /// where it did not (a catch-all route), the path is matched against the route.
+    pub fn path_id_at_most(&self, name: &str, max: u64) -> Result<u64> {
         let raw = self
             .path_parameters
             .first(name)
@@ -111,35 +116,23 @@ impl ApiRequest {
             .ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
         raw.parse::<u64>()
             .ok()
-            .filter(|id| (1..=MAX_SAFE_ID).contains(id))
-            .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {MAX_SAFE_ID}")))
+            .filter(|id| (1..=max).contains(id))
+            .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {max}")))
     }
 
     /// The request's `Idempotency-Key`, scoped to the calling agent; `None` when not sent.
     pub fn idempotency_key(&self, agent_id: u64) -> Result<Option<RequestKey>> {
-        RequestKey::from_header(self.header(idempotency::HEADER), agent_id, self.method(), self.path(), self.body())
-    }
-
-    /// The body as `T`. Errors name the field at fault.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        if let Some(content_type) = self.header("content-type") {
-            let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            if media_type != "application/json" && !media_type.ends_with("+json") {
-                return Err(Error::UnsupportedMediaType(content_type.to_owned()));
-            }
-        }
-        if self.body().iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::InvalidInput {
-                code: "INVALID_JSON",
-                message: "the request body is empty; send a JSON object".into(),
-                field: None,
-            });
-        }
-        parse_json(self.body())
+        // A value that is not visible ASCII (`clé-1`) is refused, not taken for no key.
+        let header = match self.headers.get(idempotency::HEADER) {
+            None => None,
+            Some(value) => Some(value.to_str().unwrap_or("\u{0}")),
+        };
+        RequestKey::from_header(header, agent_id, self.method(), self.path(), self.body())
     }
 }
 
-pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+/// A JSON object as `T`; errors name the field at fault.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     // serde would also read a struct from an array; the API speaks objects only.
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{')
         && serde_json::from_slice::<serde_json::Value>(body).is_ok()
@@ -179,18 +172,6 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         field: None,
     })?;
     Ok(value)
-}
-
-fn accepts_json(accept: &str) -> bool {
-    accept.split(',').any(|range| {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let refused = parts.any(|param| {
-            let param = param.trim().replace(' ', "");
-            param == "q=0" || param.starts_with("q=0.") && param[4..].chars().all(|c| c == '0')
-        });
-        !refused && matches!(media.as_str(), "*/*" | "application/*" | "application/json" | "")
-    })
 }
 
 fn is_safe_request_id(id: &str) -> bool {
@@ -238,15 +219,5 @@ mod tests {
     fn malformed_json_is_reported_as_such() {
         assert_eq!(failure(r#"{"name": "#).0, "INVALID_JSON");
         assert_eq!(failure(r#"{"name": "a"} trailing"#).0, "INVALID_JSON");
-    }
-
-    #[test]
-    fn accept_headers_that_allow_json_pass() {
-        assert!(accepts_json("application/json"));
-        assert!(accepts_json("text/html, */*;q=0.8"));
-        assert!(accepts_json("application/*"));
-        assert!(!accepts_json("text/html"));
-        assert!(!accepts_json("application/json;q=0"));
-        assert!(!accepts_json("application/xml"));
     }
 }

@@ -1,12 +1,7 @@
 //! Partition and sort keys of the single table (see `docs/design.md`).
 
-use super::IdKind;
-use crate::model::ChannelType;
-
-pub const PK: &str = "pk";
-pub const SK: &str = "sk";
-/// TTL attribute (epoch seconds) of the table.
-pub const EXPIRES_AT: &str = "expiresAt";
+use super::{IdKind, SessionKind};
+use crate::core::model::ChannelType;
 
 pub const PROFILE: &str = "PROFILE";
 pub const MESSAGE_PREFIX: &str = "MSG#";
@@ -30,8 +25,17 @@ pub fn login(login: &str) -> (String, String) {
     (format!("LOGIN#{}", login.to_lowercase()), "LOGIN".into())
 }
 
-pub fn session(agent_id: u64, token_hash: &str) -> (String, String) {
-    (format!("AGENT#{agent_id}"), format!("TOKEN#{token_hash}"))
+pub fn session(agent_id: u64, kind: SessionKind, secret_hash: &str) -> (String, String) {
+    let prefix = match kind {
+        SessionKind::Token => "TOKEN",
+        SessionKind::Ticket => "TICKET",
+    };
+    (format!("AGENT#{agent_id}"), format!("{prefix}#{secret_hash}"))
+}
+
+/// An application allowed to call with tickets, under the hash of its `SO-AppToken`.
+pub fn application(token_hash: &str) -> (String, String) {
+    (format!("APP#{token_hash}"), "APP".into())
 }
 
 pub fn client(client_id: u64) -> (String, String) {
@@ -77,7 +81,7 @@ mod tests {
     fn message_keys_sort_in_id_order() {
         assert!(message_sort_key(9) < message_sort_key(10));
         assert!(message_sort_key(99_999) < message_sort_key(100_000));
-        assert!(message_sort_key(crate::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
+        assert!(message_sort_key(crate::core::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
     }
 
     #[test]

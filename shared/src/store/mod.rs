@@ -1,6 +1,8 @@
-//! The store: what the domain needs from the database, as a small trait, and its DynamoDB
-//! adapter. Keys and the access patterns behind each method are in `docs/design.md`.
+//! The store: what the domain needs from the database, as one small trait per aggregate, and
+//! their DynamoDB adapter. Keys and the access patterns behind each method are in
+//! `docs/design.md`; attribute names used in expressions are in [`attributes`].
 
+pub mod attributes;
 mod dynamo;
 mod keys;
 mod metrics;
@@ -10,10 +12,8 @@ pub use metrics::RequestCounter;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::Result;
-use crate::model::{Agent, ChannelType, Client, Device, Message, Thread};
+use crate::core::model::{Agent, ChannelType, Client, Device, Message, Thread};
 
 /// Which sequence a new identifier comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +24,27 @@ pub enum IdKind {
     Message,
 }
 
-/// A login session: the agent it belongs to and when it ends. The token itself is never stored.
+/// What a stored secret grants: a bearer token (also the session cookie) or a SuperOffice ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Token,
+    Ticket,
+}
+
+/// A login session: the agent it belongs to and when it ends. The secret itself is never stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub agent_id: u64,
-    pub token_hash: String,
+    pub kind: SessionKind,
+    pub secret_hash: String,
     pub expires_at: jiff::Timestamp,
+}
+
+/// An application registered to call the SuperOffice endpoints with a ticket (`SO-AppToken`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub name: String,
+    pub token_hash: String,
 }
 
 /// Failed logins since the last success, and the lock they caused.
@@ -48,19 +63,13 @@ pub enum Write {
     Refused,
 }
 
-/// A response kept for an `Idempotency-Key`, replayed to retries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-}
-
-/// The finished record for an idempotency key, written in the same transaction as the work.
+/// The finished record for an idempotency key, written in the same transaction as the work: the
+/// work's *result* (JSON of a domain value), so a retry renders it in its own format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletedKey {
     pub record_key: String,
     pub request_hash: String,
-    pub response: StoredResponse,
+    pub result: String,
 }
 
 /// What claiming an idempotency key found.
@@ -68,32 +77,46 @@ pub struct CompletedKey {
 pub enum KeyClaim {
     /// The key is ours; do the work.
     Claimed,
-    /// The same request already completed: answer with this.
-    Completed(StoredResponse),
+    /// The same request already completed with this result.
+    Completed(String),
     /// The same request is being processed by someone else right now.
     InProgress,
     /// The key was used for a different request.
     Mismatch,
 }
 
-/// One page of a thread's messages, newest first.
+/// One page of a thread's messages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessagePage {
     pub messages: Vec<Message>,
-    /// Pass as `before` to get the next page; `None` on the last page.
-    pub next_before: Option<u64>,
+    /// The id to continue from (exclusive) for the next page; `None` on the last page.
+    pub next: Option<u64>,
 }
 
-/// What the domain needs from the database.
+/// Where a page of messages starts: newest first below an id, or oldest first above one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    /// Newest first; only ids below this one when given.
+    NewestBefore(Option<u64>),
+    /// Oldest first; only ids above this one (0: from the start).
+    OldestAfter(u64),
+}
+
+/// Unique identifiers.
 #[allow(async_fn_in_trait)] // used with concrete types only; the futures are Send there
-pub trait Store {
+pub trait IdStore {
     /// A new unique identifier, 1, 2, 3, ... per kind.
     async fn next_id(&self, kind: IdKind) -> Result<u64>;
+}
 
+/// Agents, their logins, sessions and the applications allowed to use tickets.
+#[allow(async_fn_in_trait)]
+pub trait AgentStore {
     /// Creates the agent; `Refused` when its login is taken.
     async fn create_agent(&self, agent: &Agent) -> Result<Write>;
     /// Replaces an existing agent's profile (role, enabled flag, password hash).
     async fn update_agent(&self, agent: &Agent) -> Result<()>;
+    async fn agent(&self, agent_id: u64) -> Result<Option<Agent>>;
     async fn agent_by_login(&self, login: &str) -> Result<Option<Agent>> {
         Ok(self.agent_for_login(login).await?.map(|(agent, _)| agent))
     }
@@ -105,10 +128,24 @@ pub trait Store {
     async fn clear_failed_logins(&self, login: &str) -> Result<()>;
     async fn list_agents(&self) -> Result<Vec<Agent>>;
 
-    async fn put_session(&self, session: &Session) -> Result<()>;
-    /// The agent and its session for this token hash, in one round trip.
-    async fn agent_and_session(&self, agent_id: u64, token_hash: &str) -> Result<Option<(Agent, Session)>>;
+    async fn put_sessions(&self, sessions: &[Session]) -> Result<()>;
+    /// The agent, its session of this kind and hash, and (for tickets) the application with this
+    /// token hash, in one round trip.
+    async fn agent_and_session(
+        &self,
+        agent_id: u64,
+        kind: SessionKind,
+        secret_hash: &str,
+        app_token_hash: Option<&str>,
+    ) -> Result<Option<(Agent, Session, Option<Application>)>>;
 
+    /// Registers an application; `Refused` when the token hash exists (never in practice).
+    async fn register_application(&self, application: &Application) -> Result<Write>;
+}
+
+/// Clients and their devices.
+#[allow(async_fn_in_trait)]
+pub trait ClientStore {
     /// Creates the client; `Refused` when its external id is taken.
     async fn create_client(&self, client: &Client) -> Result<Write>;
     async fn client(&self, client_id: u64) -> Result<Option<Client>>;
@@ -126,18 +163,32 @@ pub trait Store {
         device: &Device,
         previous_client: Option<u64>,
     ) -> Result<Write>;
+}
 
+/// Threads and their messages.
+#[allow(async_fn_in_trait)]
+pub trait ThreadStore {
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>>;
     /// Adds the message to its thread; `Refused` unless that thread is open.
     async fn append_message(&self, message: &Message, key: Option<&CompletedKey>) -> Result<Write>;
-    /// Opens `thread` for its client with `message` as the first message; `Refused` when the
-    /// client already has an open thread.
-    async fn open_thread(&self, thread: &Thread, message: &Message, key: Option<&CompletedKey>) -> Result<Write>;
+    /// Opens `thread` for its client, with `message` as its first message when given; `Refused`
+    /// when the client already has an open thread (or, with `new_client`, a name of it is taken).
+    async fn open_thread(
+        &self,
+        thread: &Thread,
+        new_client: Option<&Client>,
+        message: Option<&Message>,
+        key: Option<&CompletedKey>,
+    ) -> Result<Write>;
     /// Closes an open thread and frees its client for a new one; `Refused` unless it was open.
     async fn close_thread(&self, thread: &Thread) -> Result<Write>;
-    /// Messages of a thread, newest first, with ids below `before` when given.
-    async fn messages(&self, thread_id: u64, limit: usize, before: Option<u64>) -> Result<MessagePage>;
+    /// One page of a thread's messages.
+    async fn messages(&self, thread_id: u64, limit: usize, start: PageStart) -> Result<MessagePage>;
+}
 
+/// `Idempotency-Key` records.
+#[allow(async_fn_in_trait)]
+pub trait IdempotencyStore {
     /// Claims an idempotency key for a request with this hash, for at most `lease`.
     async fn claim_key(&self, record_key: &str, request_hash: &str, lease: Duration) -> Result<KeyClaim>;
     /// Gives a claimed key back after the request failed, so a retry runs afresh.

@@ -1,8 +1,6 @@
 //! Checks on message content shared by every sending endpoint (SPEC: text and attachment limits).
 
-use serde::Deserialize;
-
-use crate::model::{Attachment, MAX_SAFE_ID};
+use crate::core::model::{Attachment, MAX_SAFE_ID};
 use crate::{Error, Result};
 
 pub const MAX_TEXT_CHARS: usize = 2_000;
@@ -12,12 +10,10 @@ pub const MAX_NAME_CHARS: usize = 1_000;
 pub const MAX_TYPE_CHARS: usize = 256;
 pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
 
-/// Text and attachments as they arrive; `null` and absent mean the same.
-#[derive(Debug, Default, Deserialize)]
+/// Text and attachments as they arrive; `None` for absent or `null`.
+#[derive(Debug, Default)]
 pub struct RawContent {
-    #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
     pub attachments: Option<Vec<Attachment>>,
 }
 
@@ -87,7 +83,7 @@ fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_length(value: &str, max: usize, field: &str) -> Result<()> {
+pub fn check_length(value: &str, max: usize, field: &str) -> Result<()> {
     let chars = value.chars().count();
     if chars > max {
         return Err(Error::invalid(field, format!("{field} is {chars} characters long; at most {max} are allowed")));

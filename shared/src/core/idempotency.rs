@@ -1,12 +1,14 @@
-//! `Idempotency-Key`: the first request's response is kept for 24 h and replayed to retries.
+//! `Idempotency-Key`: the first request's result is kept for 24 h and given to retries, which
+//! render it in their own negotiated format.
 
 use std::future::Future;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use crate::store::{CompletedKey, KeyClaim, Store, StoredResponse};
+use crate::store::{CompletedKey, IdempotencyStore, KeyClaim};
 use crate::{Error, Result};
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -23,11 +25,11 @@ pub struct KeyClaimed {
 }
 
 impl KeyClaimed {
-    pub fn complete(&self, status: u16, body: &impl Serialize) -> Result<CompletedKey> {
+    pub fn complete(&self, result: &impl Serialize) -> Result<CompletedKey> {
         Ok(CompletedKey {
             record_key: self.record_key.clone(),
             request_hash: self.request_hash.clone(),
-            response: StoredResponse { status, body: serde_json::to_string(body).map_err(Error::internal)? },
+            result: serde_json::to_string(result).map_err(Error::internal)?,
         })
     }
 }
@@ -65,26 +67,29 @@ impl RequestKey {
     }
 }
 
-/// What an idempotent request produced.
+/// What an idempotent request produced, and whether it is the first request's result.
 #[derive(Debug)]
-pub enum Outcome<T> {
-    /// The work ran now.
-    Fresh(T),
-    /// A retry: the stored response of the first request.
-    Replayed(StoredResponse),
+pub struct Outcome<T> {
+    pub value: T,
+    pub replayed: bool,
 }
 
 /// Runs `work` at most once per key. Without a key it simply runs.
 pub async fn once<S, T, F, Fut>(store: &S, key: Option<RequestKey>, work: F) -> Result<Outcome<T>>
 where
-    S: Store,
+    S: IdempotencyStore,
+    T: DeserializeOwned,
     F: FnOnce(Option<KeyClaimed>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let Some(key) = key else { return work(None).await.map(Outcome::Fresh) };
+    let fresh = |value| Outcome { value, replayed: false };
+    let Some(key) = key else { return work(None).await.map(fresh) };
     match store.claim_key(&key.record_key, &key.request_hash, LEASE).await? {
         KeyClaim::Claimed => {}
-        KeyClaim::Completed(response) => return Ok(Outcome::Replayed(response)),
+        KeyClaim::Completed(result) => {
+            let value = serde_json::from_str(&result).map_err(Error::internal)?;
+            return Ok(Outcome { value, replayed: true });
+        }
         KeyClaim::InProgress => {
             return Err(Error::conflict(
                 "IDEMPOTENCY_KEY_IN_PROGRESS",
@@ -95,7 +100,7 @@ where
     }
     let claim = KeyClaimed { record_key: key.record_key.clone(), request_hash: key.request_hash };
     match work(Some(claim)).await {
-        Ok(value) => Ok(Outcome::Fresh(value)),
+        Ok(value) => Ok(fresh(value)),
         Err(err) => {
             // A failed request writes nothing, its key included: a retry runs afresh.
             if let Err(release) = store.release_key(&key.record_key).await {

@@ -171,7 +171,118 @@ pub struct Attachment {
     pub size: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Who a message is for (SuperOffice's `ChatMessage.Type`; names and numbers are SuperOffice's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum MessageType {
+    Invalid = 0,
+    #[default]
+    ToCustomer = 1,
+    ToUser = 2,
+    Special = 3,
+}
+
+/// What kind of special message it is (SuperOffice's `ChatMessage.SpecialType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SpecialType {
+    #[default]
+    None = 0,
+    Welcome = 1,
+    Url = 2,
+    Block = 3,
+    NewSession = 5,
+    TransferedSession = 6,
+    Error = 7,
+    SessionDeleted = 8,
+    FaqSuccessQuestion = 9,
+    ClosedByUser = 10,
+    ClosedByCustomer = 11,
+    ClosedByIdle = 12,
+    TransferRejected = 13,
+    ReopenedByCustomer = 14,
+    ClickedOption = 15,
+    BotMessage = 16,
+    Options = 17,
+}
+
+/// Names and numbers of an enum that both are part of the contract.
+pub trait NumberedEnum: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn number(self) -> i32;
+
+    /// By name (any case) or by number.
+    fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        match raw.parse::<i32>() {
+            Ok(number) => Self::ALL.iter().copied().find(|value| value.number() == number),
+            Err(_) => Self::ALL.iter().copied().find(|value| value.name().eq_ignore_ascii_case(raw)),
+        }
+    }
+}
+
+impl NumberedEnum for MessageType {
+    const ALL: &'static [Self] =
+        &[MessageType::Invalid, MessageType::ToCustomer, MessageType::ToUser, MessageType::Special];
+    fn name(self) -> &'static str {
+        match self {
+            MessageType::Invalid => "Invalid",
+            MessageType::ToCustomer => "ToCustomer",
+            MessageType::ToUser => "ToUser",
+            MessageType::Special => "Special",
+        }
+    }
+    fn number(self) -> i32 {
+        self as i32
+    }
+}
+
+impl NumberedEnum for SpecialType {
+    const ALL: &'static [Self] = &[
+        SpecialType::None,
+        SpecialType::Welcome,
+        SpecialType::Url,
+        SpecialType::Block,
+        SpecialType::NewSession,
+        SpecialType::TransferedSession,
+        SpecialType::Error,
+        SpecialType::SessionDeleted,
+        SpecialType::FaqSuccessQuestion,
+        SpecialType::ClosedByUser,
+        SpecialType::ClosedByCustomer,
+        SpecialType::ClosedByIdle,
+        SpecialType::TransferRejected,
+        SpecialType::ReopenedByCustomer,
+        SpecialType::ClickedOption,
+        SpecialType::BotMessage,
+        SpecialType::Options,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            SpecialType::None => "None",
+            SpecialType::Welcome => "Welcome",
+            SpecialType::Url => "Url",
+            SpecialType::Block => "Block",
+            SpecialType::NewSession => "NewSession",
+            SpecialType::TransferedSession => "TransferedSession",
+            SpecialType::Error => "Error",
+            SpecialType::SessionDeleted => "SessionDeleted",
+            SpecialType::FaqSuccessQuestion => "FaqSuccessQuestion",
+            SpecialType::ClosedByUser => "ClosedByUser",
+            SpecialType::ClosedByCustomer => "ClosedByCustomer",
+            SpecialType::ClosedByIdle => "ClosedByIdle",
+            SpecialType::TransferRejected => "TransferRejected",
+            SpecialType::ReopenedByCustomer => "ReopenedByCustomer",
+            SpecialType::ClickedOption => "ClickedOption",
+            SpecialType::BotMessage => "BotMessage",
+            SpecialType::Options => "Options",
+        }
+    }
+    fn number(self) -> i32 {
+        self as i32
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub message_id: u64,
@@ -181,5 +292,20 @@ pub struct Message {
     pub text: String,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// When the service accepted it (orders the thread).
     pub created_at: Timestamp,
+    #[serde(default)]
+    pub message_type: MessageType,
+    #[serde(default)]
+    pub special_type: SpecialType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_param: Option<String>,
+    /// Who wrote it, as the caller says (a sending agent's login when not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub read_by_customer: i32,
+    /// When the caller says it was posted, if it said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_posted: Option<Timestamp>,
 }

@@ -2,17 +2,34 @@
 
 use jiff::Timestamp;
 
-use crate::model::Client;
-use crate::store::{IdKind, Store, Write};
-use crate::validation::check_external_id;
+use crate::core::model::Client;
+use crate::core::validation::check_external_id;
+use crate::store::{ClientStore, IdKind, IdStore, Write};
 use crate::{Error, Result};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 255;
 
+/// A client with a new id, not yet stored.
+pub async fn new_client(
+    store: &impl IdStore,
+    external_id: Option<String>,
+    unauthorized_id: Option<String>,
+    display_name: Option<String>,
+) -> Result<Client> {
+    Ok(Client {
+        client_id: store.next_id(IdKind::Client).await?,
+        external_id,
+        unauthorized_id,
+        display_name,
+        open_thread_id: None,
+        created_at: Timestamp::now(),
+    })
+}
+
 /// Creates a client, optionally with an authorized external id, so that messages can be sent
 /// to it before any device exists.
 pub async fn create_client(
-    store: &impl Store,
+    store: &(impl ClientStore + IdStore),
     external_id: Option<&str>,
     display_name: Option<&str>,
 ) -> Result<Client> {
@@ -25,14 +42,7 @@ pub async fn create_client(
             format!("displayName is longer than {MAX_DISPLAY_NAME_CHARS} characters"),
         ));
     }
-    let client = Client {
-        client_id: store.next_id(IdKind::Client).await?,
-        external_id: external_id.map(str::to_owned),
-        unauthorized_id: None,
-        display_name: display_name.map(str::to_owned),
-        open_thread_id: None,
-        created_at: Timestamp::now(),
-    };
+    let client = new_client(store, external_id.map(str::to_owned), None, display_name.map(str::to_owned)).await?;
     match store.create_client(&client).await? {
         Write::Done => Ok(client),
         Write::Refused => Err(Error::conflict(

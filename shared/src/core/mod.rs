@@ -1,0 +1,13 @@
+//! The conversation core: entities, the rules (recipients, threads, devices, idempotency,
+//! credentials) and an error of kinds. It knows no wire format; the dialects (`crate::edna`,
+//! `crate::superoffice`) translate to and from it.
+
+pub mod clients;
+pub mod credentials;
+pub mod devices;
+pub mod error;
+pub mod idempotency;
+pub mod model;
+pub mod sending;
+pub mod threads;
+pub mod validation;

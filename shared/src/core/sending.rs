@@ -1,0 +1,254 @@
+//! Sending a message: who the recipient is (identifier priority), which thread the message joins
+//! (the client's open thread, else a new one), and posting into one named thread.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::core::idempotency::KeyClaimed;
+use crate::core::model::{Agent, Attachment, Client, Message, MessageType, SpecialType, Thread, ThreadStatus};
+use crate::core::validation::{self, MessageContent};
+use crate::store::{ClientStore, IdKind, IdStore, ThreadStore, Write};
+use crate::{Error, Result};
+
+/// How often a send is retried when a concurrent writer changed the thread under it.
+const MAX_ATTEMPTS: u32 = 12;
+
+/// How the caller named the client, after the priority rule picked one identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    ThreadsClientId(u64),
+    ClientId(String),
+    ThreadId(u64),
+}
+
+impl Recipient {
+    /// The highest-priority identifier present (threadsClientId > clientId > threadId), checked;
+    /// lower-priority identifiers are ignored, not checked.
+    pub fn choose(threads_client_id: Option<u64>, client_id: Option<String>, thread_id: Option<u64>) -> Result<Self> {
+        if let Some(id) = threads_client_id {
+            Ok(Recipient::ThreadsClientId(validation::check_id(id, "threadsClientId")?))
+        } else if let Some(external_id) = client_id {
+            validation::check_external_id(&external_id, "clientId")?;
+            Ok(Recipient::ClientId(external_id))
+        } else if let Some(id) = thread_id {
+            Ok(Recipient::ThreadId(validation::check_id(id, "threadId")?))
+        } else {
+            Err(Error::invalid("threadsClientId", "name the client with one of threadsClientId, clientId or threadId"))
+        }
+    }
+}
+
+/// A message as the caller wrote it, before it has an id and a thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub message_type: MessageType,
+    pub special_type: SpecialType,
+    pub special_param: Option<String>,
+    pub author: Option<String>,
+    pub read_by_customer: i32,
+    pub when_posted: Option<Timestamp>,
+}
+
+impl Draft {
+    /// An ordinary message from an agent to the customer.
+    pub fn to_customer(content: MessageContent, agent: &Agent) -> Self {
+        Draft {
+            text: content.text,
+            attachments: content.attachments,
+            message_type: MessageType::ToCustomer,
+            special_type: SpecialType::None,
+            special_param: None,
+            author: Some(agent.login.clone()),
+            read_by_customer: 0,
+            when_posted: None,
+        }
+    }
+
+    fn into_message(self, message_id: u64, thread_id: u64, client_id: u64, agent: &Agent, now: Timestamp) -> Message {
+        Message {
+            message_id,
+            thread_id,
+            client_id,
+            agent_id: agent.agent_id,
+            text: self.text,
+            attachments: self.attachments,
+            created_at: now,
+            message_type: self.message_type,
+            special_type: self.special_type,
+            special_param: self.special_param,
+            author: self.author,
+            read_by_customer: self.read_by_customer,
+            when_posted: self.when_posted,
+        }
+    }
+}
+
+/// What a send produced: the stored message and how its client is known. This is what an
+/// `Idempotency-Key` keeps, and every dialect renders its own answer from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub message: Message,
+    pub client_external_id: Option<String>,
+}
+
+pub async fn find_client(store: &(impl ClientStore + ThreadStore), recipient: &Recipient) -> Result<Client> {
+    let found = match recipient {
+        Recipient::ThreadsClientId(id) => store.client(*id).await?,
+        Recipient::ClientId(external_id) => store.client_by_external_id(external_id).await?,
+        Recipient::ThreadId(thread_id) => match store.thread(*thread_id).await? {
+            Some(thread) => Some(
+                store
+                    .client(thread.client_id)
+                    .await?
+                    .ok_or_else(|| Error::internal(format!("thread {thread_id} names a missing client")))?,
+            ),
+            None => None,
+        },
+    };
+    found.ok_or_else(|| match recipient {
+        Recipient::ThreadsClientId(id) => {
+            Error::not_found(Some("threadsClientId"), format!("no client with threadsClientId {id}"))
+        }
+        Recipient::ClientId(external_id) => {
+            Error::not_found(Some("clientId"), format!("no client with clientId {external_id:?}"))
+        }
+        Recipient::ThreadId(id) => Error::not_found(Some("threadId"), format!("no thread with threadId {id}")),
+    })
+}
+
+pub async fn send_outgoing(
+    store: &(impl ClientStore + ThreadStore + IdStore),
+    agent: &Agent,
+    recipient: &Recipient,
+    draft: Draft,
+    claim: Option<KeyClaimed>,
+) -> Result<Delivery> {
+    let client = find_client(store, recipient).await?;
+    deliver(store, agent, client, draft, claim).await
+}
+
+/// Adds the message to the client's open thread, opening one when there is none. The database
+/// refuses a message for a thread that was closed meanwhile and a second open thread; either way
+/// the client is read again and the message retried.
+pub async fn deliver(
+    store: &(impl ClientStore + ThreadStore + IdStore),
+    agent: &Agent,
+    mut client: Client,
+    draft: Draft,
+    claim: Option<KeyClaimed>,
+) -> Result<Delivery> {
+    let message_id = store.next_id(IdKind::Message).await?;
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+            client = store
+                .client(client.client_id)
+                .await?
+                .ok_or_else(|| Error::internal(format!("client {} vanished", client.client_id)))?;
+        }
+        let now = Timestamp::now();
+        let (thread_id, opening) = match client.open_thread_id {
+            Some(thread_id) => (thread_id, false),
+            None => (store.next_id(IdKind::Thread).await?, true),
+        };
+        let message = draft.clone().into_message(message_id, thread_id, client.client_id, agent, now);
+        let delivery = Delivery { message, client_external_id: client.external_id.clone() };
+        let completed = claim.as_ref().map(|claim| claim.complete(&delivery)).transpose()?;
+        let write = if opening {
+            let thread = Thread {
+                thread_id,
+                client_id: client.client_id,
+                status: ThreadStatus::Open,
+                start_time: now,
+                last_message_time: now,
+                message_count: 1,
+            };
+            store.open_thread(&thread, None, Some(&delivery.message), completed.as_ref()).await?
+        } else {
+            store.append_message(&delivery.message, completed.as_ref()).await?
+        };
+        if write == Write::Done {
+            return Ok(delivery);
+        }
+    }
+    Err(Error::StorageUnavailable(format!(
+        "message {message_id} for client {} lost {MAX_ATTEMPTS} races for its thread",
+        client.client_id
+    )))
+}
+
+/// Adds the message to the named thread, which must be open: a closed thread is not reopened
+/// by posting into it (409 `SESSION_CLOSED`).
+pub async fn post_to_thread(
+    store: &(impl ClientStore + ThreadStore + IdStore),
+    agent: &Agent,
+    thread_id: u64,
+    draft: Draft,
+    claim: Option<KeyClaimed>,
+) -> Result<Delivery> {
+    let thread = crate::core::threads::existing_thread(store, thread_id).await?;
+    let client = store.client(thread.client_id).await?;
+    let message_id = store.next_id(IdKind::Message).await?;
+    let message = draft.into_message(message_id, thread_id, thread.client_id, agent, Timestamp::now());
+    let delivery = Delivery { message, client_external_id: client.and_then(|client| client.external_id) };
+    let completed = claim.as_ref().map(|claim| claim.complete(&delivery)).transpose()?;
+    let mut status = thread.status;
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            // Refused: closed meanwhile, or a concurrent post touched the thread first.
+            back_off(attempt).await;
+            status = crate::core::threads::existing_thread(store, thread_id).await?.status;
+        }
+        if status != ThreadStatus::Open {
+            return Err(Error::conflict(
+                SESSION_CLOSED,
+                format!("session {thread_id} is closed; it takes no more messages"),
+            ));
+        }
+        if store.append_message(&delivery.message, completed.as_ref()).await? == Write::Done {
+            return Ok(delivery);
+        }
+    }
+    Err(Error::StorageUnavailable(format!("message {message_id} lost {MAX_ATTEMPTS} races for thread {thread_id}")))
+}
+
+/// Conflict code: the thread was closed.
+pub const SESSION_CLOSED: &str = "SESSION_CLOSED";
+
+/// Jittered, growing pause so that concurrent senders to one client do not collide again.
+pub(crate) async fn back_off(attempt: u32) {
+    let ceiling_ms = 5u64 << attempt.min(6);
+    let pause = rand::random::<u64>() % ceiling_ms + 1;
+    tokio::time::sleep(Duration::from_millis(pause)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highest_priority_identifier_wins_and_the_others_are_ignored() {
+        assert_eq!(Recipient::choose(Some(7), Some("ext".into()), Some(9)).unwrap(), Recipient::ThreadsClientId(7));
+        assert_eq!(Recipient::choose(None, Some("ext".into()), Some(0)).unwrap(), Recipient::ClientId("ext".into()));
+        assert_eq!(Recipient::choose(None, None, Some(9)).unwrap(), Recipient::ThreadId(9));
+    }
+
+    #[test]
+    fn a_request_without_any_identifier_is_refused() {
+        let err = Recipient::choose(None, None, None).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "threadsClientId"), "{err:?}");
+    }
+
+    #[test]
+    fn the_chosen_identifier_must_be_valid() {
+        let err = Recipient::choose(Some(0), Some("ext".into()), None).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "threadsClientId"));
+        let err = Recipient::choose(None, Some(String::new()), None).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "clientId"));
+    }
+}

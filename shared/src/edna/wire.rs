@@ -1,0 +1,323 @@
+//! edna's request and response bodies (camelCase JSON), and their translation to and from the
+//! core.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::core::credentials::LoginGrant;
+use crate::core::devices::DeviceTarget;
+use crate::core::model::{Attachment, Message, Role, ThreadStatus};
+use crate::core::sending::{Delivery, Recipient};
+use crate::core::threads::ThreadSummary;
+use crate::core::validation::{MessageContent, RawContent};
+use crate::store::MessagePage;
+use crate::{Error, Result};
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+/// edna's login answer: `token` is ready to be sent as the `Authorization` header; `ticket` is
+/// for the SuperOffice endpoints (`Authorization: SOTicket <ticket>`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub user_id: u64,
+    pub login: String,
+    pub token: String,
+    pub role: Role,
+    pub ticket: String,
+}
+
+impl From<&LoginGrant> for LoginResponse {
+    fn from(grant: &LoginGrant) -> Self {
+        LoginResponse {
+            user_id: grant.agent.agent_id,
+            login: grant.agent.login.clone(),
+            token: format!("Bearer {}", grant.token),
+            role: grant.agent.role,
+            ticket: grant.ticket.clone(),
+        }
+    }
+}
+
+/// Body of `POST /api/v1/messages/outgoing` (seed 000).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingRequest {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub attachments: Option<Vec<Attachment>>,
+    /// External client id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Internal client id.
+    #[serde(default)]
+    pub threads_client_id: Option<u64>,
+    #[serde(default)]
+    pub thread_id: Option<u64>,
+}
+
+impl OutgoingRequest {
+    /// The recipient by the priority rule, and the checked content.
+    pub fn validate(self) -> Result<(Recipient, MessageContent)> {
+        let recipient = Recipient::choose(self.threads_client_id, self.client_id, self.thread_id)?;
+        let content = RawContent { text: self.text, attachments: self.attachments }.validate()?;
+        Ok((recipient, content))
+    }
+}
+
+/// Body of `POST /api/v1/messages/outgoing-to-device`. The descriptor comes under the name of
+/// the seed's examples or of its table.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingToDeviceRequest {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub attachments: Option<Vec<Attachment>>,
+    #[serde(default)]
+    pub client_application_descriptor: Option<RawDescriptor>,
+    #[serde(default)]
+    pub application_descriptor: Option<RawDescriptor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawDescriptor {
+    #[serde(default)]
+    pub channel_type: Option<String>,
+    #[serde(default)]
+    pub device_address: Option<String>,
+    #[serde(default)]
+    pub app_marker: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub unauthorized_client_id: Option<String>,
+}
+
+impl OutgoingToDeviceRequest {
+    pub fn validate(self) -> Result<(DeviceTarget, MessageContent)> {
+        let (name, descriptor) = match (self.client_application_descriptor, self.application_descriptor) {
+            (Some(seed_example), Some(seed_table)) if seed_example != seed_table => {
+                return Err(Error::invalid(
+                    "applicationDescriptor",
+                    "clientApplicationDescriptor and applicationDescriptor are both given and differ; send one",
+                ));
+            }
+            (Some(descriptor), _) => ("clientApplicationDescriptor", descriptor),
+            (None, Some(descriptor)) => ("applicationDescriptor", descriptor),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "clientApplicationDescriptor",
+                    "clientApplicationDescriptor (or applicationDescriptor) is required",
+                ));
+            }
+        };
+        let target = descriptor.validate(name)?;
+        let content = RawContent { text: self.text, attachments: self.attachments }.validate()?;
+        Ok((target, content))
+    }
+}
+
+impl RawDescriptor {
+    fn validate(self, name: &str) -> Result<DeviceTarget> {
+        DeviceTarget::check(
+            name,
+            self.channel_type,
+            self.device_address,
+            self.app_marker,
+            self.client_id,
+            self.unauthorized_client_id,
+        )
+    }
+}
+
+/// The answer to a send (seeds 000 and 001).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessage {
+    pub id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub client_external_id: Option<String>,
+    pub agent_id: u64,
+}
+
+impl From<&Delivery> for SentMessage {
+    fn from(delivery: &Delivery) -> Self {
+        SentMessage {
+            id: delivery.message.message_id,
+            thread_id: delivery.message.thread_id,
+            client_id: delivery.message.client_id,
+            client_external_id: delivery.client_external_id.clone(),
+            agent_id: delivery.message.agent_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadView {
+    pub id: u64,
+    pub status: ThreadStatus,
+    pub client_id: u64,
+    pub client_external_id: Option<String>,
+    pub start_time: Timestamp,
+    pub last_message_time: Timestamp,
+    pub message_count: u64,
+}
+
+impl From<ThreadSummary> for ThreadView {
+    fn from(summary: ThreadSummary) -> Self {
+        let thread = summary.thread;
+        ThreadView {
+            id: thread.thread_id,
+            status: thread.status,
+            client_id: thread.client_id,
+            client_external_id: summary.client_external_id,
+            start_time: thread.start_time,
+            last_message_time: thread.last_message_time,
+            message_count: thread.message_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    pub id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub agent_id: u64,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub created_at: Timestamp,
+}
+
+impl From<Message> for MessageView {
+    fn from(message: Message) -> Self {
+        MessageView {
+            id: message.message_id,
+            thread_id: message.thread_id,
+            client_id: message.client_id,
+            agent_id: message.agent_id,
+            text: message.text,
+            attachments: message.attachments,
+            created_at: message.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageList {
+    pub items: Vec<MessageView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<MessagePage> for MessageList {
+    fn from(page: MessagePage) -> Self {
+        MessageList {
+            items: page.messages.into_iter().map(MessageView::from).collect(),
+            next_cursor: page.next.map(super::encode_cursor),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::ChannelType;
+    use serde_json::json;
+
+    fn validate(body: serde_json::Value) -> Result<(DeviceTarget, MessageContent)> {
+        serde_json::from_value::<OutgoingToDeviceRequest>(body).unwrap().validate()
+    }
+
+    fn field_of(body: serde_json::Value) -> String {
+        match validate(body.clone()) {
+            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_seed_examples_validate() {
+        let (target, _) = validate(json!({"text": "message", "attachments": [],
+            "clientApplicationDescriptor": {"channelType": "WHATSAPP", "deviceAddress": "89000000000"}}))
+        .unwrap();
+        assert_eq!(
+            (target.channel, target.address.as_str(), target.client_id),
+            (ChannelType::Whatsapp, "89000000000", None)
+        );
+        let (target, _) = validate(json!({"text": "message", "attachments": [], "clientApplicationDescriptor": {
+            "channelType": "MOBILE", "clientId": "012-3456-7890-12", "appMarker": "myApp",
+            "deviceAddress": "wsfck62auiv00gz14vedivwptm09ahmrhz"}}))
+        .unwrap();
+        assert_eq!(target.app_marker.as_deref(), Some("myApp"));
+        assert_eq!(target.client_id.as_deref(), Some("012-3456-7890-12"));
+    }
+
+    #[test]
+    fn the_descriptor_is_read_under_either_name_but_not_two_different_ones() {
+        let descriptor = json!({"channelType": "SMS", "deviceAddress": "+7 900 000-00-00"});
+        let (target, _) = validate(json!({"text": "x", "applicationDescriptor": descriptor})).unwrap();
+        assert_eq!(target.address, "+79000000000");
+        assert!(
+            validate(
+                json!({"text": "x", "applicationDescriptor": descriptor, "clientApplicationDescriptor": descriptor})
+            )
+            .is_ok()
+        );
+        let other = json!({"channelType": "SMS", "deviceAddress": "+79000000001"});
+        assert_eq!(
+            field_of(json!({"text": "x", "applicationDescriptor": descriptor, "clientApplicationDescriptor": other})),
+            "applicationDescriptor"
+        );
+        assert_eq!(field_of(json!({"text": "x"})), "clientApplicationDescriptor");
+    }
+
+    #[test]
+    fn channels_and_addresses_are_checked_per_channel() {
+        let case = |channel: &str, address: &str| json!({"text": "x", "clientApplicationDescriptor": {"channelType": channel, "deviceAddress": address}});
+        assert_eq!(field_of(case("PIGEON", "1")), "clientApplicationDescriptor.channelType");
+        assert_eq!(field_of(case("whatsapp", "89000000000")), "clientApplicationDescriptor.channelType");
+        for (channel, address) in [
+            ("WHATSAPP", "not-a-phone"),
+            ("VIBER", "123"),
+            ("SMS", "+1234567890123456"),
+            ("EMAIL", "no-at-sign"),
+            ("EMAIL", "a@b"),
+            ("EMAIL", "a b@example.com"),
+            ("TELEGRAM", ""),
+            ("WEB", "has space"),
+            ("MOBILE", ""),
+        ] {
+            assert_eq!(
+                field_of(case(channel, address)),
+                "clientApplicationDescriptor.deviceAddress",
+                "{channel} {address:?}"
+            );
+        }
+        let (target, _) = validate(case("EMAIL", "Ada@Example.COM")).unwrap();
+        assert_eq!(target.address, "Ada@example.com");
+        let missing = json!({"text": "x", "clientApplicationDescriptor": {"channelType": "WEB"}});
+        assert_eq!(field_of(missing), "clientApplicationDescriptor.deviceAddress");
+    }
+
+    #[test]
+    fn client_ids_and_markers_are_checked() {
+        let body = json!({"text": "x", "applicationDescriptor": {"channelType": "MOBILE", "deviceAddress": "t", "clientId": ""}});
+        assert_eq!(field_of(body), "applicationDescriptor.clientId");
+        let body = json!({"text": "x", "applicationDescriptor": {"channelType": "MOBILE", "deviceAddress": "t", "appMarker": "my app"}});
+        assert_eq!(field_of(body), "applicationDescriptor.appMarker");
+        let body = json!({"text": "x", "applicationDescriptor": {"channelType": "WEB", "deviceAddress": "t", "unauthorizedClientId": "u".repeat(300)}});
+        assert_eq!(field_of(body), "applicationDescriptor.unauthorizedClientId");
+    }
+}

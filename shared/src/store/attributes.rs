@@ -1,0 +1,107 @@
+//! Attribute names and enum spellings that condition and update expressions use. They are the
+//! serde names of the model's fields; the tests below fail when a rename of a field would
+//! silently break an expression.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+
+/// An attribute of a stored item, used in expressions through its `#name` placeholder (so
+/// reserved words such as `status` need no special care).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attr(&'static str);
+
+impl Attr {
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// `#name`: how expressions refer to the attribute.
+    pub fn placeholder(self) -> String {
+        format!("#{}", self.0)
+    }
+}
+
+// Keys and bookkeeping.
+pub const PK: Attr = Attr("pk");
+pub const SK: Attr = Attr("sk");
+/// The item's kind (`AGENT`, `CLIENT`, ...), for scans by the operator's command.
+pub const ENTITY: Attr = Attr("entity");
+/// TTL attribute (epoch seconds) of the table.
+pub const EXPIRES_AT: Attr = Attr("expiresAt");
+
+// Counters.
+pub const COUNTER_VALUE: Attr = Attr("value");
+
+// Logins (`LOGIN#` items).
+pub const FAILED_LOGINS: Attr = Attr("failedLogins");
+pub const LOCKED_UNTIL: Attr = Attr("lockedUntil");
+
+// Clients, devices and threads (fields of `model::Client`, `model::Device`, `model::Thread`).
+pub const OPEN_THREAD_ID: Attr = Attr("openThreadId");
+pub const CLIENT_ID: Attr = Attr("clientId");
+pub const STATUS: Attr = Attr("status");
+pub const LAST_MESSAGE_TIME: Attr = Attr("lastMessageTime");
+pub const MESSAGE_COUNT: Attr = Attr("messageCount");
+
+// Idempotency records.
+pub const STATE: Attr = Attr("state");
+pub const REQUEST_HASH: Attr = Attr("requestHash");
+pub const LEASE_UNTIL: Attr = Attr("leaseUntil");
+
+/// The stored spelling of an enum value (`ThreadStatus::Open` → `"OPEN"`), from its serde form.
+pub fn spelling<T: Serialize>(value: T) -> AttributeValue {
+    serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{ChannelType, Client, Device, Thread, ThreadStatus};
+    use jiff::Timestamp;
+    use serde_dynamo::aws_sdk_dynamodb_1::to_item;
+    use std::collections::HashMap;
+
+    fn fields<T: Serialize>(value: &T) -> HashMap<String, AttributeValue> {
+        to_item(value).unwrap()
+    }
+
+    #[test]
+    fn expression_attributes_are_fields_of_the_model() {
+        let now = Timestamp::now();
+        let thread = Thread {
+            thread_id: 1,
+            client_id: 2,
+            status: ThreadStatus::Open,
+            start_time: now,
+            last_message_time: now,
+            message_count: 1,
+        };
+        let thread = fields(&thread);
+        for attr in [STATUS, LAST_MESSAGE_TIME, MESSAGE_COUNT, CLIENT_ID] {
+            assert!(thread.contains_key(attr.name()), "thread has no {attr:?}");
+        }
+        let client = Client {
+            client_id: 1,
+            external_id: None,
+            unauthorized_id: None,
+            display_name: None,
+            open_thread_id: Some(3),
+            created_at: now,
+        };
+        assert!(fields(&client).contains_key(OPEN_THREAD_ID.name()));
+        let device = Device {
+            channel_type: ChannelType::Sms,
+            device_address: "+100000".into(),
+            app_marker: None,
+            client_id: 1,
+            created_at: now,
+        };
+        assert!(fields(&device).contains_key(CLIENT_ID.name()));
+    }
+
+    #[test]
+    fn enum_spellings_come_from_serde() {
+        assert_eq!(spelling(ThreadStatus::Open), AttributeValue::S("OPEN".into()));
+        assert_eq!(spelling(ThreadStatus::Closed), AttributeValue::S("CLOSED".into()));
+    }
+}

@@ -1,0 +1,228 @@
+//! The DynamoDB adapter of the store traits: the shared plumbing here, one file per aggregate.
+
+mod agents;
+mod clients;
+mod idempotency;
+mod threads;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client as DynamoClient;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+
+use super::attributes::{self as attr, Attr};
+use super::{IdKind, IdStore, RequestCounter, Write, keys};
+use crate::{Error, Result};
+
+type Item = HashMap<String, AttributeValue>;
+type Key = (String, String);
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: DynamoClient,
+    table: String,
+    requests: RequestCounter,
+}
+
+impl DynamoStore {
+    /// A store on `table`, counting every request the client built from `sdk_config` sends.
+    pub fn new(sdk_config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        let requests = RequestCounter::default();
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(requests.clone()).build();
+        DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests }
+    }
+
+    /// DynamoDB requests sent so far by this store.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.total()
+    }
+
+    /// An UpdateItem on this table's item `key`.
+    fn update_item(&self, (pk, sk): Key) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::PK.name(), AttributeValue::S(pk))
+            .key(attr::SK.name(), AttributeValue::S(sk))
+    }
+
+    async fn get(&self, (pk, sk): Key) -> Result<Option<Item>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::PK.name(), AttributeValue::S(pk))
+            .key(attr::SK.name(), AttributeValue::S(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(output.item)
+    }
+
+    async fn get_as<T: for<'de> Deserialize<'de>>(&self, key: Key) -> Result<Option<T>> {
+        self.get(key).await?.map(decode).transpose()
+    }
+
+    /// Writes all items or none; `Refused` when a condition failed or a concurrent
+    /// transaction touched the same items.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Write> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Write::Done),
+            Err(err) => match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
+                    if cancelled.cancellation_reasons().iter().any(|reason| {
+                        matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
+                    }) =>
+                {
+                    Ok(Write::Refused)
+                }
+                _ => Err(storage_error(err)),
+            },
+        }
+    }
+
+    /// A put in a transaction, under `condition` (which names its attributes in `names`).
+    fn put(&self, item: Item, condition: Option<String>, names: &[Attr], values: Item) -> Result<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(placeholders(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .build()
+            .map_err(Error::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A put that requires the item to be new.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem> {
+        self.put(item, Some(format!("attribute_not_exists({})", attr::PK.placeholder())), &[attr::PK], Item::new())
+    }
+
+    /// An update in a transaction; `names` are the attributes the expressions use.
+    fn update(
+        &self,
+        (pk, sk): Key,
+        expression: String,
+        condition: String,
+        names: &[Attr],
+        values: Item,
+    ) -> Result<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(attr::PK.name(), AttributeValue::S(pk))
+            .key(attr::SK.name(), AttributeValue::S(sk))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(placeholders(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .build()
+            .map_err(Error::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+/// `#name` → name for every attribute an expression uses (DynamoDB refuses unused ones).
+fn placeholders(names: &[Attr]) -> Option<HashMap<String, String>> {
+    (!names.is_empty()).then(|| names.iter().map(|name| (name.placeholder(), name.name().to_owned())).collect())
+}
+
+/// A number attribute of an UpdateItem's returned attributes.
+fn number_attribute(attributes: Option<&Item>, name: Attr) -> Option<u64> {
+    attributes?.get(name.name())?.as_n().ok()?.parse().ok()
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Serializes `value` and adds the item's keys.
+fn keyed<T: Serialize>((pk, sk): Key, value: &T) -> Result<Item> {
+    let mut item: Item = to_item(value).map_err(Error::internal)?;
+    item.insert(attr::PK.name().into(), AttributeValue::S(pk));
+    item.insert(attr::SK.name().into(), AttributeValue::S(sk));
+    Ok(item)
+}
+
+/// Serializes `value` with its keys and its entity name.
+fn entity<T: Serialize>(key: Key, name: &str, value: &T) -> Result<Item> {
+    let mut item = keyed(key, value)?;
+    item.insert(attr::ENTITY.name().into(), s(name));
+    Ok(item)
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
+    from_item(item).map_err(|err| Error::internal(format!("stored item does not decode: {err}")))
+}
+
+/// Maps SDK failures: throttling and transport problems are retryable (503), the rest are ours.
+fn storage_error<E, R>(err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let retryable_code = |code: Option<&str>| {
+        matches!(
+            code,
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionInProgressException"
+            )
+        )
+    };
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Error::StorageUnavailable(format!("{err:?}"))
+        }
+        SdkError::ServiceError(service) if retryable_code(service.err().code()) => {
+            Error::StorageUnavailable(format!("{}", service.err()))
+        }
+        _ => Error::internal(format!("dynamodb: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&err))),
+    }
+}
+
+impl IdStore for DynamoStore {
+    async fn next_id(&self, kind: IdKind) -> Result<u64> {
+        let value = attr::COUNTER_VALUE;
+        let output = self
+            .update_item(keys::counter(kind))
+            .update_expression(format!("ADD {} :one", value.placeholder()))
+            .expression_attribute_names(value.placeholder(), value.name())
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        number_attribute(output.attributes.as_ref(), value)
+            .ok_or_else(|| Error::internal("counter update returned no value"))
+    }
+}
+
+/// Item pointing a unique name (login, external id) at its entity.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NamePointer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<u64>,
+    /// Logins only: failed attempts since the last success, and the lock (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failed_logins: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locked_until: Option<i64>,
+}

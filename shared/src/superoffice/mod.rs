@@ -1,0 +1,192 @@
+//! The SuperOffice dialect (seed 002): `ChatSession` and `ChatMessage` in PascalCase, bodies in
+//! seven content types, answers in JSON or XML by `Accept`, dates in `SO-TimeZone`, error messages
+//! in the caller's language, and Basic, SOTicket, Bearer or cookie credentials.
+//! `docs/superoffice.md` is the contract.
+
+pub mod body;
+pub mod dates;
+mod errors;
+pub mod language;
+pub mod wire;
+pub mod xml;
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::core::credentials;
+use crate::core::model::{Agent, Message, Role};
+use crate::core::threads::ThreadSummary;
+use crate::http::{self, ApiRequest, Dialect, Reply, Route, Scheme};
+use crate::{App, Error, Result};
+use dates::Zone;
+use language::Chosen;
+use wire::{ChatMessage, ChatSession};
+
+/// Answer formats, in the order that breaks ties between equally weighted `Accept` ranges; the
+/// patch types are JSON bodies, as in SuperOffice.
+pub const ANSWER_TYPES: &[&str] = &[
+    "application/json",
+    "text/json",
+    "application/xml",
+    "text/xml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+];
+const SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::Basic, Scheme::SoTicket, Scheme::Cookie];
+/// The largest id SuperOffice's int32 fields hold.
+pub const MAX_ID: u64 = i32::MAX as u64;
+
+/// The SuperOffice conventions, for [`http::serve`].
+pub struct SuperOffice;
+
+/// What the caller asked the answer to look like.
+#[derive(Debug, Clone)]
+pub struct Context {
+    media_type: &'static str,
+    zone: Zone,
+    language: Chosen,
+}
+
+impl Context {
+    fn is_xml(&self) -> bool {
+        self.media_type.ends_with("/xml")
+    }
+}
+
+/// What a SuperOffice handler answers: a domain value to render, and how.
+#[derive(Debug)]
+pub struct Answer {
+    status: u16,
+    entity: Entity,
+    location: Option<String>,
+    replayed: bool,
+}
+
+#[derive(Debug)]
+enum Entity {
+    Message(Message),
+    Messages(Vec<Message>),
+    Session(ThreadSummary),
+}
+
+impl Answer {
+    pub fn message(message: Message, replayed: bool) -> Answer {
+        Answer { status: 200, entity: Entity::Message(message), location: None, replayed }
+    }
+
+    pub fn messages(messages: Vec<Message>) -> Answer {
+        Answer { status: 200, entity: Entity::Messages(messages), location: None, replayed: false }
+    }
+
+    pub fn session(summary: ThreadSummary) -> Answer {
+        Answer { status: 200, entity: Entity::Session(summary), location: None, replayed: false }
+    }
+
+    /// A new session: 201 with its `Location`.
+    pub fn created_session(summary: ThreadSummary, replayed: bool) -> Answer {
+        let location = format!("/api/v1/ChatSession/{}", summary.thread.thread_id);
+        Answer { status: 201, entity: Entity::Session(summary), location: Some(location), replayed }
+    }
+}
+
+impl Dialect for SuperOffice {
+    type Answer = Answer;
+    type Context = Context;
+
+    fn negotiate(request: &ApiRequest) -> (Context, Result<()>) {
+        let language = language::choose(request.header("so-language"), request.header("accept-language"));
+        let chosen = http::choose(request.header("accept"), ANSWER_TYPES);
+        let zone = Zone::parse(request.header(dates::TIME_ZONE_HEADER));
+        let mut context = Context { media_type: chosen.unwrap_or(ANSWER_TYPES[0]), zone: Zone::default(), language };
+        let outcome = match (chosen, zone) {
+            (None, _) => Err(Error::NotAcceptable),
+            (Some(_), Err(err)) => Err(err),
+            (Some(_), Ok(zone)) => {
+                context.zone = zone;
+                Ok(())
+            }
+        };
+        (context, outcome)
+    }
+
+    fn render(answer: Answer, context: &Context) -> Result<Reply> {
+        let (root, value) = match answer.entity {
+            Entity::Message(message) => ("ChatMessage", to_value(&ChatMessage::new(checked(message)?, &context.zone))?),
+            Entity::Messages(messages) => {
+                let messages = messages
+                    .into_iter()
+                    .map(|message| Ok(ChatMessage::new(checked(message)?, &context.zone)))
+                    .collect::<Result<Vec<_>>>()?;
+                ("ArrayOfChatMessage", to_value(&messages)?)
+            }
+            Entity::Session(summary) => ("ChatSession", to_value(&ChatSession::new(summary, &context.zone))?),
+        };
+        let mut reply = Reply::new(answer.status, content_type(context), body(context, root, "ChatMessage", &value));
+        reply = reply.with_header("content-language", context.language.tag.clone());
+        if let Some(location) = answer.location {
+            reply = reply.with_header("location", location);
+        }
+        if answer.replayed {
+            reply = reply.with_header("idempotent-replayed", "true");
+        }
+        Ok(reply)
+    }
+
+    fn render_error(err: &Error, context: &Context) -> Reply {
+        let value = serde_json::json!({
+            "Error": true,
+            "ErrorType": errors::error_type(err),
+            "ErrorMessage": errors::message(err, context.language.language),
+            "ErrorSource": errors::source(err),
+        });
+        let reply = Reply::error(err, content_type(context), body(context, "ErrorInformation", "", &value))
+            .with_header("content-language", context.language.tag.clone());
+        match err {
+            Error::Unauthorized(_) => {
+                reply.with_header("www-authenticate", "Basic realm=\"Chat Center\", Bearer, SOTicket")
+            }
+            _ => reply,
+        }
+    }
+}
+
+/// SuperOffice ids are int32; an id beyond that cannot be shown to this dialect.
+fn checked(message: Message) -> Result<Message> {
+    if message.message_id > MAX_ID || message.thread_id > MAX_ID {
+        return Err(Error::internal(format!("message {} does not fit SuperOffice's int32 ids", message.message_id)));
+    }
+    Ok(message)
+}
+
+fn to_value(value: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(Error::internal)
+}
+
+fn content_type(context: &Context) -> String {
+    format!("{}; charset=utf-8", context.media_type)
+}
+
+fn body(context: &Context, root: &str, item: &str, value: &serde_json::Value) -> String {
+    if context.is_xml() { xml::write(root, item, value) } else { value.to_string() }
+}
+
+/// Runs the Lambda loop of a SuperOffice route.
+pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
+where
+    H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<Answer>> + Send,
+{
+    http::serve::<SuperOffice, _, _>(app, route, handler).await
+}
+
+/// The agent behind any of SuperOffice's credentials, if it may act in one of `roles`.
+pub async fn authenticate(app: &App, request: &ApiRequest, roles: &[Role]) -> Result<Agent> {
+    let credentials = http::credentials(request, SCHEMES)?;
+    credentials::authenticate(&app.store, &credentials, roles).await
+}
+
+/// The `{chatSessionId}` of the path: an int32 from 1.
+pub fn session_id(request: &ApiRequest) -> Result<u64> {
+    request.path_id_at_most("chatSessionId", MAX_ID)
+}
