@@ -9,11 +9,28 @@ pub const SEND_OUTGOING_TO_DEVICE: Route = Route { method: "POST", pattern: "/ap
 pub const GET_THREAD: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}" };
 pub const LIST_THREAD_MESSAGES: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}/messages" };
 pub const CLOSE_THREAD: Route = Route { method: "POST", pattern: "/api/v1/threads/{threadId}/close" };
+pub const CREATE_CHAT_SESSION: Route = Route { method: "POST", pattern: "/api/v1/ChatSession" };
+pub const GET_CHAT_SESSION: Route = Route { method: "GET", pattern: "/api/v1/ChatSession/{chatSessionId}" };
+pub const POST_CHAT_MESSAGE: Route = Route { method: "POST", pattern: "/api/v1/ChatSession/{chatSessionId}/Messages" };
+pub const LIST_CHAT_MESSAGES: Route = Route { method: "GET", pattern: "/api/v1/ChatSession/{chatSessionId}/Messages" };
 /// The `$default` route: everything no other route takes.
 pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 
-pub const ALL: &[Route] =
-    &[LOGIN, SEND_OUTGOING, SEND_OUTGOING_TO_DEVICE, GET_THREAD, LIST_THREAD_MESSAGES, CLOSE_THREAD];
+pub const ALL: &[Route] = &[
+    LOGIN,
+    SEND_OUTGOING,
+    SEND_OUTGOING_TO_DEVICE,
+    GET_THREAD,
+    LIST_THREAD_MESSAGES,
+    CLOSE_THREAD,
+    CREATE_CHAT_SESSION,
+    GET_CHAT_SESSION,
+    POST_CHAT_MESSAGE,
+    LIST_CHAT_MESSAGES,
+];
+
+/// The SuperOffice dialect's paths, whose 404/405 answers use its error body.
+pub const SUPEROFFICE_PREFIX: &str = "/api/v1/ChatSession";
 
 /// Pairs each segment of `pattern` with the path segment it stands over, aligned at the end so
 /// that a stage prefix (`/prod/...`) is skipped; `None` when the path is too short.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import collections
 import http.client
 import json
 import re
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,3 +170,115 @@ def count_entities(table) -> collections.Counter:
         if "LastEvaluatedKey" not in page:
             return counts
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- the SuperOffice dialect (docs/superoffice.md) ------------------------------------------------
+
+CHAT_SESSIONS = "/api/v1/ChatSession"
+SO_ERROR_TYPES = frozenset(
+    {
+        "InvalidInput", "Unauthorized", "Forbidden", "NotFound", "MethodNotAllowed", "NotAcceptable",
+        "Conflict", "SessionClosed", "PayloadTooLarge", "UnsupportedMediaType", "IdempotencyKeyReused",
+        "RateLimited", "StorageUnavailable", "InternalError",
+    }
+)
+SO_JSON_TYPES = ("application/json", "text/json", "application/json-patch+json", "application/merge-patch+json")
+SO_XML_TYPES = ("application/xml", "text/xml")
+# Every `Accept` the SuperOffice operations answer (the seed's list, in the contract's tie order).
+SO_ACCEPT_TYPES = ("application/json", "text/json", "application/xml", "text/xml",
+                   "application/json-patch+json", "application/merge-patch+json")
+# ChatMessage fields that are integers (XML carries them as text).
+SO_INT_FIELDS = frozenset({"ChatMessageId", "ChatSessionId", "ReadByCustomer", "CustomerId", "MessageCount"})
+
+
+def chat_session_path(session_id: int | str) -> str:
+    return f"{CHAT_SESSIONS}/{session_id}"
+
+
+def chat_messages_path(session_id: int | str) -> str:
+    return f"{CHAT_SESSIONS}/{session_id}/Messages"
+
+
+def basic_auth(login: str, password: str) -> str:
+    """The `Authorization` value of HTTP Basic credentials."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
+
+
+def xml_element_to_dict(element) -> dict[str, Any]:
+    """`<X><A>1</A><B/></X>` as `{"A": 1, "B": ""}`: one entry per child (namespaces dropped),
+    integer fields (`SO_INT_FIELDS`) as int, `true`/`false` of `Error` as bool."""
+    fields: dict[str, Any] = {}
+    for child in element:
+        name = child.tag.rsplit("}", 1)[-1]
+        text = child.text or ""
+        if name in SO_INT_FIELDS and text.strip():
+            fields[name] = int(text)
+        elif name == "Error":
+            fields[name] = {"true": True, "false": False}.get(text.strip(), text)
+        else:
+            fields[name] = text
+    return fields
+
+
+def so_body(response: requests.Response, media_type: str = "application/json") -> Any:
+    """The body of a SuperOffice response in `media_type`: its `Content-Type` must be exactly
+    `<media_type>; charset=utf-8`. JSON types give the JSON value; XML types give the root element
+    as a dict (`xml_element_to_dict`), or for `ArrayOfChatMessage` a list of such dicts."""
+    content_type = response.headers.get("Content-Type", "")
+    assert content_type == f"{media_type}; charset=utf-8", (
+        f"{response.status_code} with Content-Type {content_type!r}, expected {media_type}: {response.text[:500]!r}"
+    )
+    if media_type in SO_XML_TYPES:
+        root = ET.fromstring(response.content)
+        if root.tag == "ArrayOfChatMessage":
+            return [xml_element_to_dict(child) for child in root]
+        return xml_element_to_dict(root)
+    return json.loads(response.content)
+
+
+def so_ok(response: requests.Response, status: int = 200, media_type: str = "application/json") -> Any:
+    """The body of a successful SuperOffice response (200, or 201 for a new session)."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text[:1000]}"
+    return so_body(response, media_type)
+
+
+def assert_so_error(
+    response: requests.Response,
+    status: int,
+    error_type: str | None = None,
+    source: str | None = None,
+    media_type: str = "application/json",
+) -> dict:
+    """The response is a SuperOffice error: this status and
+    `{"Error": true, "ErrorType", "ErrorMessage", "ErrorSource"}` in `media_type`
+    (XML root `ErrorInformation`). `error_type`/`source`, when given, must match exactly."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text[:1000]}"
+    body = so_body(response, media_type)
+    if media_type in SO_XML_TYPES:
+        assert ET.fromstring(response.content).tag == "ErrorInformation", response.text
+    assert isinstance(body, dict), body
+    assert set(body) == {"Error", "ErrorType", "ErrorMessage", "ErrorSource"}, body
+    assert body["Error"] is True, body
+    assert body["ErrorType"] in SO_ERROR_TYPES, body
+    assert isinstance(body["ErrorMessage"], str) and body["ErrorMessage"], body
+    assert isinstance(body["ErrorSource"], str), body
+    if error_type is not None:
+        assert body["ErrorType"] == error_type, body
+    if source is not None:
+        assert body["ErrorSource"] == source, body
+    return body
+
+
+def set_cookies(response: requests.Response) -> dict[str, dict[str, str]]:
+    """The cookies a response sets, by name: `{"value": ..., "path": ..., "httponly": "", ...}`
+    (attribute names in lower case; flags map to ""). Each `Set-Cookie` header is read on its own."""
+    cookies: dict[str, dict[str, str]] = {}
+    for header in response.raw.headers.getlist("Set-Cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        name, _, value = first.partition("=")
+        cookie = {"value": value}
+        for attribute in attributes:
+            key, _, attribute_value = attribute.partition("=")
+            cookie[key.strip().lower()] = attribute_value.strip()
+        cookies[name.strip()] = cookie
+    return cookies

@@ -1,22 +1,45 @@
-//! The `$default` route: a JSON 404 for unknown paths, and 405 with `Allow` for known paths
-//! asked with another method.
+//! The `$default` route: a 404 for unknown paths, and 405 with `Allow` for known paths asked
+//! with another method — in the SuperOffice error body on SuperOffice paths, else edna's.
 
-use shared::http::{ApiRequest, Reply};
+use std::convert::Infallible;
+
+use lambda_http::{Request, RequestExt, service_fn};
+use shared::edna::Edna;
+use shared::http::{ApiRequest, Reply, respond};
+use shared::superoffice::{Answer, SuperOffice};
 use shared::{App, Error, Result, routes};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let app = App::from_env().await?;
-    shared::edna::serve(app, routes::CATCH_ALL, handle).await
+    lambda_http::run(service_fn(move |event: Request| async move { Ok::<_, Infallible>(answer(app, event).await) }))
+        .await
+}
+
+async fn answer(app: &'static App, event: Request) -> lambda_http::Response<lambda_http::Body> {
+    let path = if event.raw_http_path().is_empty() { event.uri().path() } else { event.raw_http_path() };
+    if path.contains(routes::SUPEROFFICE_PREFIX) {
+        respond::<SuperOffice, _, _>(app, routes::CATCH_ALL, handle_superoffice, event).await
+    } else {
+        respond::<Edna, _, _>(app, routes::CATCH_ALL, handle, event).await
+    }
+}
+
+fn no_route(request: &ApiRequest) -> Error {
+    let allow = routes::methods_for(request.path());
+    if allow.is_empty() {
+        Error::not_found(None, format!("no route for {} {}", request.method(), request.path()))
+    } else {
+        Error::MethodNotAllowed { allow }
+    }
 }
 
 async fn handle(_app: &'static App, request: ApiRequest) -> Result<Reply> {
-    let allow = routes::methods_for(request.path());
-    if allow.is_empty() {
-        Err(Error::not_found(None, format!("no route for {} {}", request.method(), request.path())))
-    } else {
-        Err(Error::MethodNotAllowed { allow })
-    }
+    Err(no_route(&request))
+}
+
+async fn handle_superoffice(_app: &'static App, request: ApiRequest) -> Result<Answer> {
+    Err(no_route(&request))
 }
 
 #[cfg(test)]

@@ -185,18 +185,16 @@ pub async fn deliver(
 /// Adds the message to the named thread, which must be open: a closed thread is not reopened
 /// by posting into it (409 `SESSION_CLOSED`).
 pub async fn post_to_thread(
-    store: &(impl ClientStore + ThreadStore + IdStore),
+    store: &(impl ThreadStore + IdStore),
     agent: &Agent,
     thread_id: u64,
     draft: Draft,
     claim: Option<KeyClaimed>,
-) -> Result<Delivery> {
+) -> Result<Message> {
     let thread = crate::core::threads::existing_thread(store, thread_id).await?;
-    let client = store.client(thread.client_id).await?;
     let message_id = store.next_id(IdKind::Message).await?;
     let message = draft.into_message(message_id, thread_id, thread.client_id, agent, Timestamp::now());
-    let delivery = Delivery { message, client_external_id: client.and_then(|client| client.external_id) };
-    let completed = claim.as_ref().map(|claim| claim.complete(&delivery)).transpose()?;
+    let completed = claim.as_ref().map(|claim| claim.complete(&message)).transpose()?;
     let mut status = thread.status;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
@@ -210,8 +208,8 @@ pub async fn post_to_thread(
                 format!("session {thread_id} is closed; it takes no more messages"),
             ));
         }
-        if store.append_message(&delivery.message, completed.as_ref()).await? == Write::Done {
-            return Ok(delivery);
+        if store.append_message(&message, completed.as_ref()).await? == Write::Done {
+            return Ok(message);
         }
     }
     Err(Error::StorageUnavailable(format!("message {message_id} lost {MAX_ATTEMPTS} races for thread {thread_id}")))

@@ -21,7 +21,6 @@ fn malformed(detail: impl std::fmt::Display) -> Error {
 pub fn read_entity(body: &[u8], root: &str) -> Result<Map<String, Value>> {
     let text = std::str::from_utf8(body).map_err(|_| malformed("the document is not UTF-8"))?;
     let mut reader = NsReader::from_str(text);
-    reader.config_mut().trim_text(true);
     let mut fields = Map::new();
     let mut depth = 0usize;
     let mut current: Option<(String, String, bool)> = None;

@@ -1,0 +1,22 @@
+//! `GET /api/v1/ChatSession/{chatSessionId}`: a chat session (a thread of the edna side).
+
+use shared::core::model::MESSAGING_ROLES;
+use shared::core::threads;
+use shared::http::ApiRequest;
+use shared::superoffice::{self, Answer};
+use shared::{App, Result, routes};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let app = App::from_env().await?;
+    superoffice::serve(app, routes::GET_CHAT_SESSION, handle).await
+}
+
+async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
+    superoffice::authenticate(app, &request, MESSAGING_ROLES).await?;
+    let session_id = superoffice::session_id(&request)?;
+    Ok(Answer::session(threads::get_thread(&app.store, session_id).await?))
+}
+
+#[cfg(test)]
+mod tests;

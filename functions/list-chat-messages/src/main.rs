@@ -1,0 +1,32 @@
+//! `GET /api/v1/ChatSession/{chatSessionId}/Messages?after=`: the session's messages after one,
+//! oldest first.
+
+use shared::core::model::MESSAGING_ROLES;
+use shared::core::threads;
+use shared::http::ApiRequest;
+use shared::store::PageStart;
+use shared::superoffice::{self, Answer};
+use shared::{App, Error, Result, routes};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let app = App::from_env().await?;
+    superoffice::serve(app, routes::LIST_CHAT_MESSAGES, handle).await
+}
+
+async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
+    superoffice::authenticate(app, &request, MESSAGING_ROLES).await?;
+    let session_id = superoffice::session_id(&request)?;
+    let limit = threads::page_size(request.query("limit"))?;
+    let after = match request.query("after") {
+        None => 0,
+        Some(raw) => raw.trim().parse::<u64>().ok().filter(|id| *id <= superoffice::MAX_ID).ok_or_else(|| {
+            Error::invalid("after", format!("after must be a ChatMessageId from 0 to {}", superoffice::MAX_ID))
+        })?,
+    };
+    let page = threads::list_messages(&app.store, session_id, limit, PageStart::OldestAfter(after)).await?;
+    Ok(Answer::messages(page.messages))
+}
+
+#[cfg(test)]
+mod tests;
