@@ -113,7 +113,9 @@ fn describe(err: &Error) -> String {
 }
 
 async fn run(command: Command) -> Result<serde_json::Value> {
-    let app = App::from_env().await?;
+    // A one-shot process: ids one at a time, so that no reserved block is thrown away.
+    let config = shared::config::Config { id_block: 1, ..shared::config::Config::from_env()? };
+    let app = App::from_config(config).await?;
     let store = &app.store;
     Ok(match command {
         Command::Agent(AgentCommand::Create { login, role }) => {

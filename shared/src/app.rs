@@ -17,7 +17,11 @@ impl App {
     /// Reads the environment, starts logging and builds the DynamoDB client. The app lives as long
     /// as the container, so it is leaked into a `'static` reference handlers can share.
     pub async fn from_env() -> Result<&'static App> {
-        let config = Config::from_env()?;
+        App::from_config(Config::from_env()?).await
+    }
+
+    /// As [`App::from_env`], with the configuration given.
+    pub async fn from_config(config: Config) -> Result<&'static App> {
         logging::init(&config.log_level);
         Ok(Box::leak(Box::new(App::new(config).await)))
     }
@@ -41,6 +45,6 @@ impl App {
             }
         }
         let sdk_config = loader.load().await;
-        App { store: DynamoStore::new(&sdk_config, config.table_name.clone()), config }
+        App { store: DynamoStore::new(&sdk_config, config.table_name.clone(), config.id_block), config }
     }
 }

@@ -16,7 +16,13 @@ pub struct Config {
     pub token_ttl: Duration,
     /// The `tracing` filter for logs (`LOG_LEVEL`).
     pub log_level: String,
+    /// Message ids a container reserves at a time (`ID_BLOCK`); threads and clients take a fifth.
+    pub id_block: u64,
 }
+
+/// Enough that a counter is written once per 100 messages of a container, few enough that a
+/// recycled container wastes little of SuperOffice's int32 id space.
+pub const DEFAULT_ID_BLOCK: u64 = 100;
 
 impl Config {
     pub fn from_env() -> Result<Self> {
@@ -40,6 +46,14 @@ impl Config {
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             token_ttl,
             log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
+            id_block: match non_empty("ID_BLOCK") {
+                None => DEFAULT_ID_BLOCK,
+                Some(raw) => {
+                    raw.trim().parse::<u64>().ok().filter(|block| (1..=10_000).contains(block)).ok_or_else(|| {
+                        Error::internal(format!("ID_BLOCK must be an integer from 1 to 10000, got {raw:?}"))
+                    })?
+                }
+            },
         })
     }
 }

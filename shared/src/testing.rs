@@ -154,6 +154,36 @@ pub async fn app() -> &'static App {
     App::from_env().await.expect("configuration from the test environment")
 }
 
+/// Reads the store's request and round-trip counters, to tell what a call cost.
+pub struct Meter {
+    app: &'static App,
+    requests: u64,
+    round_trips: u64,
+}
+
+impl Meter {
+    pub fn start(app: &'static App) -> Meter {
+        Meter { app, requests: app.store.requests_sent(), round_trips: app.store.round_trips() }
+    }
+
+    /// (round trips, requests) since the start.
+    pub fn cost(&self) -> (u64, u64) {
+        (self.app.store.round_trips() - self.round_trips, self.app.store.requests_sent() - self.requests)
+    }
+
+    /// Asserts at most `round_trips` round trips and exactly `requests` requests. Round trips
+    /// are periods with a request in flight: a read that overlaps another branch's may share its
+    /// period, so fewer is fine.
+    #[track_caller]
+    pub fn assert_cost(&self, round_trips: u64, requests: u64, what: &str) {
+        let (took_round_trips, took_requests) = self.cost();
+        assert!(
+            (1..=round_trips).contains(&took_round_trips) && took_requests == requests,
+            "{what}: {took_round_trips} round trips and {took_requests} requests; expected at most {round_trips} and {requests}"
+        );
+    }
+}
+
 /// A name no other test uses.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())

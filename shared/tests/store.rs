@@ -5,7 +5,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use shared::core::model::{Client, Message, Role, Thread, ThreadStatus};
 use shared::store::{
-    AgentStore, ClientStore, IdKind, IdStore, IdempotencyStore, KeyClaim, PageStart, ThreadStore, Write,
+    AgentStore, Alongside, ClientStore, IdKind, IdStore, IdempotencyStore, KeyClaim, MessagePosition, PageStart,
+    ThreadStore, Write,
 };
 use shared::testing;
 
@@ -76,7 +77,7 @@ async fn a_client_has_at_most_one_open_thread() {
     let m = app.store.next_id(IdKind::Message).await.unwrap();
     assert_eq!(
         app.store
-            .open_thread(&thread(a, client.client_id), None, Some(&message(m, a, client.client_id)), None)
+            .open_thread(&thread(a, client.client_id), Some(&message(m, a, client.client_id)), &Alongside::default())
             .await
             .unwrap(),
         Write::Done
@@ -84,7 +85,7 @@ async fn a_client_has_at_most_one_open_thread() {
     let m2 = app.store.next_id(IdKind::Message).await.unwrap();
     assert_eq!(
         app.store
-            .open_thread(&thread(b, client.client_id), None, Some(&message(m2, b, client.client_id)), None)
+            .open_thread(&thread(b, client.client_id), Some(&message(m2, b, client.client_id)), &Alongside::default())
             .await
             .unwrap(),
         Write::Refused
@@ -102,13 +103,16 @@ async fn closed_threads_take_no_messages() {
     let first = app.store.next_id(IdKind::Message).await.unwrap();
     let open = thread(t, client.client_id);
     assert_eq!(
-        app.store.open_thread(&open, None, Some(&message(first, t, client.client_id)), None).await.unwrap(),
+        app.store.open_thread(&open, Some(&message(first, t, client.client_id)), &Alongside::default()).await.unwrap(),
         Write::Done
     );
     assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Done);
     assert_eq!(app.store.close_thread(&open).await.unwrap(), Write::Refused);
     let late = app.store.next_id(IdKind::Message).await.unwrap();
-    assert_eq!(app.store.append_message(&message(late, t, client.client_id), None).await.unwrap(), Write::Refused);
+    assert_eq!(
+        app.store.append_message(&message(late, t, client.client_id), &Alongside::default()).await.unwrap(),
+        Write::Refused
+    );
     let stored = app.store.thread(t).await.unwrap().unwrap();
     assert_eq!((stored.status, stored.message_count), (ThreadStatus::Closed, 1));
     assert_eq!(app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id, None);
@@ -122,26 +126,74 @@ async fn message_pages_are_newest_first_and_end() {
     let mut ids = vec![app.store.next_id(IdKind::Message).await.unwrap()];
     assert_eq!(
         app.store
-            .open_thread(&thread(t, client.client_id), None, Some(&message(ids[0], t, client.client_id)), None)
+            .open_thread(
+                &thread(t, client.client_id),
+                Some(&message(ids[0], t, client.client_id)),
+                &Alongside::default()
+            )
             .await
             .unwrap(),
         Write::Done
     );
     for _ in 0..4 {
         let id = app.store.next_id(IdKind::Message).await.unwrap();
-        assert_eq!(app.store.append_message(&message(id, t, client.client_id), None).await.unwrap(), Write::Done);
+        assert_eq!(
+            app.store.append_message(&message(id, t, client.client_id), &Alongside::default()).await.unwrap(),
+            Write::Done
+        );
         ids.push(id);
     }
     ids.reverse();
     let first = app.store.messages(t, 3, PageStart::NewestBefore(None)).await.unwrap();
     let got: Vec<u64> = first.messages.iter().map(|m| m.message_id).collect();
     assert_eq!(got, ids[..3]);
-    assert_eq!(first.next, Some(ids[2]));
+    assert_eq!(first.next.map(|position| position.message_id), Some(ids[2]));
     let rest = app.store.messages(t, 3, PageStart::NewestBefore(first.next)).await.unwrap();
     let got: Vec<u64> = rest.messages.iter().map(|m| m.message_id).collect();
     assert_eq!((got.as_slice(), rest.next), (&ids[3..], None));
     let exact = app.store.messages(t, 5, PageStart::NewestBefore(None)).await.unwrap();
     assert_eq!((exact.messages.len(), exact.next), (5, None));
+}
+
+#[tokio::test]
+async fn messages_list_in_the_order_they_were_accepted_whatever_their_ids() {
+    let app = testing::app().await;
+    let client = testing::client(app).await;
+    let t = app.store.next_id(IdKind::Thread).await.unwrap();
+    // Ids from two containers' blocks: the later message has the smaller id.
+    let (early, late) = (9_000_000 + app.store.next_id(IdKind::Message).await.unwrap(), 7);
+    let first = message(early, t, client.client_id);
+    let opened = app.store.open_thread(&thread(t, client.client_id), Some(&first), &Alongside::default()).await;
+    assert_eq!(opened.unwrap(), Write::Done);
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let second = message(late, t, client.client_id);
+    assert_eq!(app.store.append_message(&second, &Alongside::default()).await.unwrap(), Write::Done);
+
+    let oldest_first = app.store.messages(t, 10, PageStart::OldestAfter(None)).await.unwrap();
+    let ids: Vec<u64> = oldest_first.messages.iter().map(|m| m.message_id).collect();
+    assert_eq!(ids, [early, late]);
+    let after_first =
+        app.store.messages(t, 10, PageStart::OldestAfter(Some(MessagePosition::of(&first)))).await.unwrap();
+    assert_eq!(after_first.messages.iter().map(|m| m.message_id).collect::<Vec<_>>(), [late]);
+    let newest_first = app.store.messages(t, 10, PageStart::NewestBefore(None)).await.unwrap();
+    assert_eq!(newest_first.messages.iter().map(|m| m.message_id).collect::<Vec<_>>(), [late, early]);
+
+    let (found_thread, found) = app.store.thread_with_message(t, early).await.unwrap().unwrap();
+    assert_eq!((found_thread.thread_id, found.map(|m| m.message_id)), (t, Some(early)));
+    let (_, missing) = app.store.thread_with_message(t, 123_456_789).await.unwrap().unwrap();
+    assert!(missing.is_none());
+    assert!(app.store.thread_with_message(u64::from(u32::MAX) * 1000, early).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn each_container_reserves_its_own_block_of_ids() {
+    let one = testing::app().await;
+    let other = testing::app().await; // another container: its own store and blocks
+    let a = one.store.next_id(IdKind::Message).await.unwrap();
+    let b = other.store.next_id(IdKind::Message).await.unwrap();
+    let a2 = one.store.next_id(IdKind::Message).await.unwrap();
+    assert_eq!(a2, a + 1, "the next id of a block costs no request");
+    assert!(b.abs_diff(a) >= one.config.id_block - 1, "blocks do not overlap: {a} {b}");
 }
 
 #[tokio::test]
@@ -164,7 +216,11 @@ async fn idempotency_keys_move_from_claimed_to_completed() {
         shared::store::CompletedKey { record_key: key.clone(), request_hash: "hash-b".into(), result: result.clone() };
     let write = app
         .store
-        .open_thread(&thread(t, client.client_id), None, Some(&message(m, t, client.client_id)), Some(&completed))
+        .open_thread(
+            &thread(t, client.client_id),
+            Some(&message(m, t, client.client_id)),
+            &Alongside { key: Some(&completed), ..Alongside::default() },
+        )
         .await;
     assert_eq!(write.unwrap(), Write::Done);
     assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(result));

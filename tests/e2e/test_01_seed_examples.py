@@ -159,7 +159,8 @@ def test_seed_000_examples_reach_client_1(seed_000_sent, agent_ids) -> None:
 def test_seed_000_examples_share_thread_1(seed_000_sent) -> None:
     assert [sent["threadId"] for sent in seed_000_sent] == [1, 1, 1]
     ids = [sent["id"] for sent in seed_000_sent]
-    assert ids == sorted(set(ids)), ids
+    # Unique; not necessarily increasing, as each function process has its own block of ids.
+    assert len(set(ids)) == 3, ids
 
 
 def test_thread_1_holds_the_three_messages(api, integrator, seed_000_sent) -> None:

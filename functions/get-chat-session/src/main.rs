@@ -2,7 +2,7 @@
 
 use shared::core::model::MESSAGING_ROLES;
 use shared::core::threads;
-use shared::http::ApiRequest;
+use shared::http::{self, ApiRequest};
 use shared::superoffice::{self, Answer};
 use shared::{App, Result, routes};
 
@@ -13,9 +13,13 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
-    superoffice::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let session_id = superoffice::session_id(&request)?;
-    Ok(Answer::session(threads::get_thread(&app.store, session_id).await?))
+    let authentication = superoffice::authenticate(app, &request, MESSAGING_ROLES);
+    let session_id = match superoffice::session_id(&request) {
+        Ok(id) => id,
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, session_id)).await?;
+    Ok(Answer::session(summary))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use shared::core::model::MESSAGING_ROLES;
 use shared::core::threads;
 use shared::edna::{self, wire::ThreadView};
-use shared::http::{ApiRequest, Reply};
+use shared::http::{self, ApiRequest, Reply};
 use shared::{App, Result, routes};
 
 #[tokio::main]
@@ -13,9 +13,13 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
-    edna::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let thread_id = request.path_id("threadId")?;
-    edna::ok(&ThreadView::from(threads::get_thread(&app.store, thread_id).await?))
+    let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
+    let thread_id = match request.path_id("threadId") {
+        Ok(id) => id,
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, thread_id)).await?;
+    edna::ok(&ThreadView::from(summary))
 }
 
 #[cfg(test)]

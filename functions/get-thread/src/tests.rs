@@ -26,6 +26,11 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
         assert!(body["startTime"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
         assert_eq!(body["startTime"], body["lastMessageTime"]);
     }
+    let meter = testing::Meter::start(app);
+    let event = Event::new(FORMATS[0], routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
+    assert_eq!(testing::call(app, routes::GET_THREAD, handle, event).await.0, 200);
+    // Auth alongside the thread, then its client.
+    meter.assert_cost(2, 3, "(round trips, requests)");
 }
 
 #[tokio::test]

@@ -3,8 +3,7 @@
 
 use shared::core::model::MESSAGING_ROLES;
 use shared::core::threads;
-use shared::http::ApiRequest;
-use shared::store::PageStart;
+use shared::http::{self, ApiRequest};
 use shared::superoffice::{self, Answer};
 use shared::{App, Error, Result, routes};
 
@@ -15,16 +14,24 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
-    superoffice::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let session_id = superoffice::session_id(&request)?;
-    let limit = threads::page_size(request.query("limit"))?;
-    let after = match request.query("after") {
-        None => 0,
-        Some(raw) => raw.trim().parse::<u64>().ok().filter(|id| *id <= superoffice::MAX_ID).ok_or_else(|| {
-            Error::invalid("after", format!("after must be a ChatMessageId from 0 to {}", superoffice::MAX_ID))
-        })?,
+    let authentication = superoffice::authenticate(app, &request, MESSAGING_ROLES);
+    let parsed = (|| {
+        let session_id = superoffice::session_id(&request)?;
+        let limit = threads::page_size(request.query("limit"))?;
+        let after = match request.query("after") {
+            None => 0,
+            Some(raw) => raw.trim().parse::<u64>().ok().filter(|id| *id <= superoffice::MAX_ID).ok_or_else(|| {
+                Error::invalid("after", format!("after must be a ChatMessageId from 0 to {}", superoffice::MAX_ID))
+            })?,
+        };
+        Ok((session_id, limit, after))
+    })();
+    let (session_id, limit, after) = match parsed {
+        Ok(valid) => valid,
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
     };
-    let page = threads::list_messages(&app.store, session_id, limit, PageStart::OldestAfter(after)).await?;
+    let listing = threads::list_messages_after(&app.store, session_id, after, limit);
+    let (_, page) = http::authenticated(authentication, listing).await?;
     Ok(Answer::messages(page.messages))
 }
 

@@ -13,10 +13,14 @@ async fn messages_after_one_come_oldest_first_in_pages() {
     let app = testing::app().await;
     let (agent, token) = testing::agent(app, Role::Operator).await;
     let client = testing::client(app).await;
-    let mut thread_id = 0;
+    let (mut thread_id, mut first_id) = (0, 0);
     for n in 0..5 {
         let content = RawContent { text: Some(format!("m{n}")), attachments: None }.validate().unwrap();
-        thread_id = testing::send(app, &agent, &Recipient::ThreadsClientId(client.client_id), content).await.thread_id;
+        let sent = testing::send(app, &agent, &Recipient::ThreadsClientId(client.client_id), content).await;
+        thread_id = sent.thread_id;
+        if n == 0 {
+            first_id = sent.id;
+        }
     }
     for format in FORMATS {
         let mut after = 0;
@@ -43,6 +47,16 @@ async fn messages_after_one_come_oldest_first_in_pages() {
             after = page.last().unwrap()["ChatMessageId"].as_u64().unwrap();
         }
         assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4"], "{format:?}");
+    }
+    for (after, cost) in [("0", (1, 3)), (&*first_id.to_string(), (2, 3))] {
+        let meter = testing::Meter::start(app);
+        let event = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
+            .bearer(&token)
+            .query("after", after);
+        let response = testing::call_in::<SuperOffice, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
+        assert_eq!(response.status(), 200);
+        // Auth alongside the session (and, after a message, the message's place), then the page.
+        meter.assert_cost(cost.0, cost.1, &format!("after={after}"));
     }
     let bad = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
         .bearer(&token)

@@ -3,7 +3,7 @@
 use shared::core::model::MESSAGING_ROLES;
 use shared::core::threads;
 use shared::edna::{self, wire::MessageList};
-use shared::http::{ApiRequest, Reply};
+use shared::http::{self, ApiRequest, Reply};
 use shared::store::PageStart;
 use shared::{App, Result, routes};
 
@@ -14,11 +14,19 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
-    edna::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let thread_id = request.path_id("threadId")?;
-    let limit = threads::page_size(request.query("limit"))?;
-    let before = request.query("cursor").map(edna::decode_cursor).transpose()?;
-    let page = threads::list_messages(&app.store, thread_id, limit, PageStart::NewestBefore(before)).await?;
+    let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
+    let parsed = (|| {
+        let thread_id = request.path_id("threadId")?;
+        let limit = threads::page_size(request.query("limit"))?;
+        let before = request.query("cursor").map(edna::decode_cursor).transpose()?;
+        Ok((thread_id, limit, before))
+    })();
+    let (thread_id, limit, before) = match parsed {
+        Ok(valid) => valid,
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let listing = threads::list_messages(&app.store, thread_id, limit, PageStart::NewestBefore(before));
+    let (_, page) = http::authenticated(authentication, listing).await?;
     edna::ok(&MessageList::from(page))
 }
 

@@ -2,8 +2,8 @@
 //! 002) and answers the stored `ChatMessage`.
 
 use shared::core::model::MESSAGING_ROLES;
-use shared::core::{idempotency, sending};
-use shared::http::ApiRequest;
+use shared::core::{idempotency, sending, threads};
+use shared::http::{self, ApiRequest};
 use shared::superoffice::{self, Answer, body, wire};
 use shared::{App, Result, routes};
 
@@ -14,15 +14,20 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
-    let agent = superoffice::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let session_id = superoffice::session_id(&request)?;
-    let fields = body::fields(&request, "ChatMessage", wire::default_message())?;
+    let authentication = superoffice::authenticate(app, &request, MESSAGING_ROLES);
+    let parsed = superoffice::session_id(&request)
+        .and_then(|id| Ok((id, body::fields(&request, "ChatMessage", wire::default_message())?)));
+    let (session_id, fields) = match parsed {
+        Ok(valid) => valid,
+        // Bad credentials are told before a bad body.
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let (agent, thread) = http::authenticated(authentication, threads::existing_thread(&app.store, session_id)).await?;
     let draft = wire::message_draft(&fields, session_id, &agent)?;
     let key = request.idempotency_key(agent.agent_id)?;
-    let outcome = idempotency::once(&app.store, key, |claim| {
-        sending::post_to_thread(&app.store, &agent, session_id, draft, claim)
-    })
-    .await?;
+    let outcome =
+        idempotency::once(&app.store, key, |claim| sending::post_to_thread(&app.store, &agent, thread, draft, claim))
+            .await?;
     Ok(Answer::message(outcome.value, outcome.replayed))
 }
 

@@ -8,7 +8,7 @@ use shared::edna::{
     self,
     wire::{OutgoingToDeviceRequest, SentMessage},
 };
-use shared::http::{ApiRequest, Reply};
+use shared::http::{self, ApiRequest, Reply};
 use shared::{App, Result, routes};
 
 #[tokio::main]
@@ -18,13 +18,20 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
-    let agent = edna::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let (target, content) = edna::body::<OutgoingToDeviceRequest>(&request)?.validate()?;
+    let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
+    let parsed = edna::body::<OutgoingToDeviceRequest>(&request).and_then(OutgoingToDeviceRequest::validate);
+    let (target, content) = match parsed {
+        Ok(valid) => valid,
+        // Bad credentials are told before a bad body.
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let (agent, lookup) = http::authenticated(authentication, devices::look_up(&app.store, &target)).await?;
     let key = request.idempotency_key(agent.agent_id)?;
     let draft = Draft::to_customer(content, &agent);
-    let outcome =
-        idempotency::once(&app.store, key, |claim| devices::send_to_device(&app.store, &agent, &target, draft, claim))
-            .await?;
+    let outcome = idempotency::once(&app.store, key, |claim| {
+        devices::send_to_device(&app.store, &agent, &target, lookup, draft, claim)
+    })
+    .await?;
     edna::ok_replayable(&SentMessage::from(&outcome.value), outcome.replayed)
 }
 

@@ -7,7 +7,7 @@ use shared::edna::{
     self,
     wire::{OutgoingRequest, SentMessage},
 };
-use shared::http::{ApiRequest, Reply};
+use shared::http::{self, ApiRequest, Reply};
 use shared::{App, Result, routes};
 
 #[tokio::main]
@@ -17,14 +17,17 @@ async fn main() -> Result<(), lambda_http::Error> {
 }
 
 async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
-    let agent = edna::authenticate(app, &request, MESSAGING_ROLES).await?;
-    let (recipient, content) = edna::body::<OutgoingRequest>(&request)?.validate()?;
+    let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
+    let (recipient, content) = match edna::body::<OutgoingRequest>(&request).and_then(OutgoingRequest::validate) {
+        Ok(valid) => valid,
+        // Bad credentials are told before a bad body.
+        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+    };
+    let (agent, client) = http::authenticated(authentication, sending::find_client(&app.store, &recipient)).await?;
     let key = request.idempotency_key(agent.agent_id)?;
     let draft = Draft::to_customer(content, &agent);
-    let outcome = idempotency::once(&app.store, key, |claim| {
-        sending::send_outgoing(&app.store, &agent, &recipient, draft, claim)
-    })
-    .await?;
+    let outcome =
+        idempotency::once(&app.store, key, |claim| sending::deliver(&app.store, &agent, client, draft, claim)).await?;
     edna::ok_replayable(&SentMessage::from(&outcome.value as &Delivery), outcome.replayed)
 }
 

@@ -270,13 +270,18 @@ async fn a_warm_send_costs_four_dynamodb_requests() {
     let client = testing::client(app).await;
     let body = json!({"text": "x", "threadsClientId": client.client_id});
     assert_eq!(send(app, &token, body.clone()).await.0, 200);
-    let before = app.store.requests_sent();
+    let meter = testing::Meter::start(app);
     assert_eq!(send(app, &token, body).await.0, 200);
-    // Agent + session (one batch read), the client, a message id, one transaction.
-    assert_eq!(app.store.requests_sent() - before, 4);
-    let before = app.store.requests_sent();
+    // Agent + session (one batch read) alongside the client, then one transaction; the message
+    // id comes from the container's block.
+    meter.assert_cost(2, 3, "(round trips, requests)");
+    let meter = testing::Meter::start(app);
     assert_eq!(send(app, &token, json!({"text": "x", "clientId": client.external_id})).await.0, 200);
-    assert_eq!(app.store.requests_sent() - before, 5, "by external id: one more read");
+    meter.assert_cost(3, 4, "by external id: the id's pointer, then the client");
+    let thread_id = app.store.client(client.client_id).await.unwrap().unwrap().open_thread_id.unwrap();
+    let meter = testing::Meter::start(app);
+    assert_eq!(send(app, &token, json!({"text": "x", "threadId": thread_id})).await.0, 200);
+    meter.assert_cost(3, 4, "by thread: the thread, then its client");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use crate::core::idempotency::KeyClaimed;
 use crate::core::model::{Agent, ChannelType, Client, Device, Identification};
 use crate::core::sending::{self, Delivery, Draft};
 use crate::core::validation;
-use crate::store::{ClientStore, IdStore, ThreadStore, Write};
+use crate::store::{ClientStore, IdStore, ThreadStore};
 use crate::{Error, Result};
 
 /// Attempts to settle a device's client when concurrent first sends race for it.
@@ -119,73 +119,104 @@ fn check_token(raw: &str, max: usize) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// What the store holds of a device and of the client the request names, read together.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub device: Option<Device>,
+    /// `None` when the request names no client; `Some(None)` when the named one does not exist.
+    pub named: Option<Option<Client>>,
+}
+
+/// Reads the device and the client the request names, concurrently.
+pub async fn look_up(store: &impl ClientStore, target: &DeviceTarget) -> Result<Lookup> {
+    let device = store.device(target.channel, target.app_marker.as_deref(), &target.address);
+    let named = async {
+        match (&target.client_id, &target.unauthorized_client_id) {
+            (Some(external_id), _) => Ok(Some(store.client_by_external_id(external_id).await?)),
+            (None, Some(unauthorized_id)) => Ok(Some(store.client_by_unauthorized_id(unauthorized_id).await?)),
+            (None, None) => Ok(None),
+        }
+    };
+    let (device, named) = tokio::try_join!(device, named)?;
+    Ok(Lookup { device, named })
+}
+
 /// The client the message goes to, in the contract's order: the authorized `clientId` (created
 /// if new), else the `unauthorizedClientId` (created if new), else the device's client, else a
-/// new anonymous client. The device ends up bound to that client; it moves only from a less
-/// firmly identified client, and a device of another authorized client is a 409.
-pub async fn client_for_device(store: &(impl ClientStore + IdStore), target: &DeviceTarget) -> Result<Client> {
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            sending::back_off(attempt).await;
-        }
-        let device = store.device(target.channel, target.app_marker.as_deref(), &target.address).await?;
-        let named = match (&target.client_id, &target.unauthorized_client_id) {
-            (Some(external_id), _) => Some(store.client_by_external_id(external_id).await?),
-            (None, Some(unauthorized_id)) => Some(store.client_by_unauthorized_id(unauthorized_id).await?),
-            (None, None) => None,
-        };
-        let (client, is_new) = match (named, &device) {
-            (Some(Some(client)), _) => (client, false),
-            (None, Some(device)) => {
-                let client = store.client(device.client_id).await?;
-                return client
-                    .ok_or_else(|| Error::internal(format!("device names missing client {}", device.client_id)));
-            }
-            (Some(None), _) | (None, None) => (client_named_by(store, target).await?, true),
-        };
-        let previous = match &device {
-            None => None,
-            Some(device) if device.client_id == client.client_id => return Ok(client),
-            Some(device) => {
-                let current = store.client(device.client_id).await?;
-                let current_level = current.as_ref().map_or(Identification::Anonymous, Client::identification);
-                if current_level >= client.identification() {
-                    return Err(Error::conflict(
-                        "DEVICE_BELONGS_TO_ANOTHER_CLIENT",
-                        format!(
-                            "this {} device belongs to another {} client",
-                            target.channel.as_str(),
-                            if current_level == Identification::Authorized { "authorized" } else { "unauthorized" }
-                        ),
-                    ));
-                }
-                Some(device.client_id)
-            }
-        };
-        let binding = Device {
+/// new anonymous client; and the device binding the send must write. Writes nothing: the send
+/// writes the client, the device and the message in one transaction. A device moves only from a
+/// less firmly identified client; a device of another authorized client is a 409.
+pub async fn resolve(
+    store: &(impl ClientStore + IdStore),
+    target: &DeviceTarget,
+    lookup: Lookup,
+) -> Result<sending::Resolved> {
+    let binding = |client_id: u64, previous: Option<u64>| {
+        let device = Device {
             channel_type: target.channel,
             device_address: target.address.clone(),
             app_marker: target.app_marker.clone(),
-            client_id: client.client_id,
-            created_at: device.as_ref().map_or_else(Timestamp::now, |device| device.created_at),
+            client_id,
+            created_at: lookup.device.as_ref().map_or_else(Timestamp::now, |device| device.created_at),
         };
-        if store.bind_device(is_new.then_some(&client), &binding, previous).await? == Write::Done {
-            return Ok(client);
+        Some((device, previous))
+    };
+    let (client, is_new) = match (lookup.named, &lookup.device) {
+        (Some(Some(client)), _) => (client, false),
+        (None, Some(device)) => {
+            let client = store
+                .client(device.client_id)
+                .await?
+                .ok_or_else(|| Error::internal(format!("device names missing client {}", device.client_id)))?;
+            return Ok(sending::Resolved { client, is_new: false, device: None });
         }
-    }
-    Err(Error::StorageUnavailable(format!("a {} device kept changing while being bound", target.channel.as_str())))
+        (Some(None), _) | (None, None) => (client_named_by(store, target).await?, true),
+    };
+    let device = match &lookup.device {
+        None => binding(client.client_id, None),
+        Some(device) if device.client_id == client.client_id => None,
+        Some(device) => {
+            let current = store.client(device.client_id).await?;
+            let current_level = current.as_ref().map_or(Identification::Anonymous, Client::identification);
+            if current_level >= client.identification() {
+                return Err(Error::conflict(
+                    "DEVICE_BELONGS_TO_ANOTHER_CLIENT",
+                    format!(
+                        "this {} device belongs to another {} client",
+                        target.channel.as_str(),
+                        if current_level == Identification::Authorized { "authorized" } else { "unauthorized" }
+                    ),
+                ));
+            }
+            binding(client.client_id, Some(device.client_id))
+        }
+    };
+    Ok(sending::Resolved { client, is_new, device })
 }
 
-/// Sends to the device's client, joining or opening its thread like any other send.
+/// Sends to the device's client, joining or opening its thread like any other send; the client,
+/// the device binding and the message are written in one transaction. `lookup` is what the
+/// caller read (alongside authentication); when a concurrent writer changed the device or the
+/// client meanwhile, it is read again.
 pub async fn send_to_device(
     store: &(impl ClientStore + ThreadStore + IdStore),
     agent: &Agent,
     target: &DeviceTarget,
+    mut lookup: Lookup,
     draft: Draft,
     claim: Option<KeyClaimed>,
 ) -> Result<Delivery> {
-    let client = client_for_device(store, target).await?;
-    sending::deliver(store, agent, client, draft, claim).await
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            sending::back_off(attempt).await;
+            lookup = look_up(store, target).await?;
+        }
+        let recipient = resolve(store, target, lookup.clone()).await?;
+        if let Some(delivery) = sending::deliver_once(store, agent, &recipient, draft.clone(), claim.as_ref()).await? {
+            return Ok(delivery);
+        }
+    }
+    Err(Error::StorageUnavailable(format!("a {} device kept changing while being bound", target.channel.as_str())))
 }
 
 /// A client named as the request names it (not yet stored).

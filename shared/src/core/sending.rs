@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::core::idempotency::KeyClaimed;
-use crate::core::model::{Agent, Attachment, Client, Message, MessageType, SpecialType, Thread, ThreadStatus};
+use crate::core::model::{Agent, Attachment, Client, Device, Message, MessageType, SpecialType, Thread, ThreadStatus};
 use crate::core::validation::{self, MessageContent};
-use crate::store::{ClientStore, IdKind, IdStore, ThreadStore, Write};
+use crate::store::{Alongside, ClientStore, DeviceBinding, IdKind, IdStore, ThreadStore, Write};
 use crate::{Error, Result};
 
 /// How often a send is retried when a concurrent writer changed the thread under it.
@@ -142,7 +142,6 @@ pub async fn deliver(
     draft: Draft,
     claim: Option<KeyClaimed>,
 ) -> Result<Delivery> {
-    let message_id = store.next_id(IdKind::Message).await?;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             back_off(attempt).await;
@@ -151,35 +150,70 @@ pub async fn deliver(
                 .await?
                 .ok_or_else(|| Error::internal(format!("client {} vanished", client.client_id)))?;
         }
-        let now = Timestamp::now();
-        let (thread_id, opening) = match client.open_thread_id {
-            Some(thread_id) => (thread_id, false),
-            None => (store.next_id(IdKind::Thread).await?, true),
-        };
-        let message = draft.clone().into_message(message_id, thread_id, client.client_id, agent, now);
-        let delivery = Delivery { message, client_external_id: client.external_id.clone() };
-        let completed = claim.as_ref().map(|claim| claim.complete(&delivery)).transpose()?;
-        let write = if opening {
-            let thread = Thread {
-                thread_id,
-                client_id: client.client_id,
-                status: ThreadStatus::Open,
-                start_time: now,
-                last_message_time: now,
-                message_count: 1,
-            };
-            store.open_thread(&thread, None, Some(&delivery.message), completed.as_ref()).await?
-        } else {
-            store.append_message(&delivery.message, completed.as_ref()).await?
-        };
-        if write == Write::Done {
+        let recipient = Resolved { client: client.clone(), is_new: false, device: None };
+        if let Some(delivery) = deliver_once(store, agent, &recipient, draft.clone(), claim.as_ref()).await? {
             return Ok(delivery);
         }
     }
     Err(Error::StorageUnavailable(format!(
-        "message {message_id} for client {} lost {MAX_ATTEMPTS} races for its thread",
+        "a message for client {} lost {MAX_ATTEMPTS} races for its thread",
         client.client_id
     )))
+}
+
+/// The client a message goes to, as the send found it, and what the send must write about it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub client: Client,
+    /// The client is new: the send creates it.
+    pub is_new: bool,
+    /// A device to bind to the client: (device, the client it belonged to before).
+    pub device: Option<(Device, Option<u64>)>,
+}
+
+/// One try at writing the message, with the client and device writes it needs, in one
+/// transaction; `None` when a condition failed (a concurrent writer got there first).
+pub async fn deliver_once(
+    store: &(impl ThreadStore + IdStore),
+    agent: &Agent,
+    recipient: &Resolved,
+    draft: Draft,
+    claim: Option<&KeyClaimed>,
+) -> Result<Option<Delivery>> {
+    let client = &recipient.client;
+    let message_id = store.next_id(IdKind::Message).await?;
+    let now = Timestamp::now();
+    let (thread_id, opening) = match client.open_thread_id {
+        Some(thread_id) => (thread_id, false),
+        None => (store.next_id(IdKind::Thread).await?, true),
+    };
+    let message = draft.into_message(message_id, thread_id, client.client_id, agent, now);
+    let delivery = Delivery { message, client_external_id: client.external_id.clone() };
+    let completed = claim.map(|claim| claim.complete(&delivery)).transpose()?;
+    // A new client is written already naming the thread it opens.
+    let new_client = recipient.is_new.then(|| Client { open_thread_id: Some(thread_id), ..client.clone() });
+    let alongside = Alongside {
+        new_client: new_client.as_ref(),
+        device: recipient
+            .device
+            .as_ref()
+            .map(|(device, previous_client)| DeviceBinding { device, previous_client: *previous_client }),
+        key: completed.as_ref(),
+    };
+    let write = if opening {
+        let thread = Thread {
+            thread_id,
+            client_id: client.client_id,
+            status: ThreadStatus::Open,
+            start_time: now,
+            last_message_time: now,
+            message_count: 1,
+        };
+        store.open_thread(&thread, Some(&delivery.message), &alongside).await?
+    } else {
+        store.append_message(&delivery.message, &alongside).await?
+    };
+    Ok((write == Write::Done).then_some(delivery))
 }
 
 /// Adds the message to the named thread, which must be open: a closed thread is not reopened
@@ -187,28 +221,29 @@ pub async fn deliver(
 pub async fn post_to_thread(
     store: &(impl ThreadStore + IdStore),
     agent: &Agent,
-    thread_id: u64,
+    mut thread: Thread,
     draft: Draft,
     claim: Option<KeyClaimed>,
 ) -> Result<Message> {
-    let thread = crate::core::threads::existing_thread(store, thread_id).await?;
+    let thread_id = thread.thread_id;
     let message_id = store.next_id(IdKind::Message).await?;
-    let message = draft.into_message(message_id, thread_id, thread.client_id, agent, Timestamp::now());
-    let completed = claim.as_ref().map(|claim| claim.complete(&message)).transpose()?;
-    let mut status = thread.status;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             // Refused: closed meanwhile, or a concurrent post touched the thread first.
             back_off(attempt).await;
-            status = crate::core::threads::existing_thread(store, thread_id).await?.status;
+            thread = crate::core::threads::existing_thread(store, thread_id).await?;
         }
-        if status != ThreadStatus::Open {
+        if thread.status != ThreadStatus::Open {
             return Err(Error::conflict(
                 SESSION_CLOSED,
                 format!("session {thread_id} is closed; it takes no more messages"),
             ));
         }
-        if store.append_message(&message, completed.as_ref()).await? == Write::Done {
+        // Stamped at each try, so that the thread lists messages in the order they were accepted.
+        let message = draft.clone().into_message(message_id, thread_id, thread.client_id, agent, Timestamp::now());
+        let completed = claim.as_ref().map(|claim| claim.complete(&message)).transpose()?;
+        let alongside = Alongside { key: completed.as_ref(), ..Alongside::default() };
+        if store.append_message(&message, &alongside).await? == Write::Done {
             return Ok(message);
         }
     }

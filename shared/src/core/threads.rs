@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::core::clients::{MAX_DISPLAY_NAME_CHARS, new_client};
 use crate::core::idempotency::KeyClaimed;
 use crate::core::model::{Client, Thread, ThreadStatus};
-use crate::store::{ClientStore, IdKind, IdStore, MessagePage, PageStart, ThreadStore, Write};
+use crate::store::{
+    Alongside, ClientStore, IdKind, IdStore, MessagePage, MessagePosition, PageStart, ThreadStore, Write,
+};
 use crate::{Error, Result};
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -70,15 +72,35 @@ pub fn page_size(raw: Option<&str>) -> Result<usize> {
     }
 }
 
-/// One page of the thread's messages.
+/// One page of the thread's messages; the thread's existence is checked alongside.
 pub async fn list_messages(
     store: &impl ThreadStore,
     thread_id: u64,
     limit: usize,
     start: PageStart,
 ) -> Result<MessagePage> {
-    existing_thread(store, thread_id).await?;
-    store.messages(thread_id, limit, start).await
+    let (thread, page) = tokio::join!(existing_thread(store, thread_id), store.messages(thread_id, limit, start));
+    thread?;
+    page
+}
+
+/// Messages accepted after the one with id `after` (0: from the first), oldest first.
+pub async fn list_messages_after(
+    store: &impl ThreadStore,
+    thread_id: u64,
+    after: u64,
+    limit: usize,
+) -> Result<MessagePage> {
+    if after == 0 {
+        return list_messages(store, thread_id, limit, PageStart::OldestAfter(None)).await;
+    }
+    let (_, message) = store
+        .thread_with_message(thread_id, after)
+        .await?
+        .ok_or_else(|| Error::not_found(Some("threadId"), format!("no thread with threadId {thread_id}")))?;
+    let message =
+        message.ok_or_else(|| Error::invalid("after", format!("session {thread_id} has no message {after}")))?;
+    store.messages(thread_id, limit, PageStart::OldestAfter(Some(MessagePosition::of(&message)))).await
 }
 
 /// Closes the thread; closing a closed thread changes nothing and answers the same.
@@ -146,7 +168,8 @@ pub async fn open_session(
     let new = new.map(|client| Client { open_thread_id: Some(thread.thread_id), ..client });
     let summary = ThreadSummary::new(thread, existing.or(new.clone()));
     let completed = claim.as_ref().map(|claim| claim.complete(&summary)).transpose()?;
-    match store.open_thread(&summary.thread, new.as_ref(), None, completed.as_ref()).await? {
+    let alongside = Alongside { new_client: new.as_ref(), device: None, key: completed.as_ref() };
+    match store.open_thread(&summary.thread, None, &alongside).await? {
         Write::Done => Ok(summary),
         Write::Refused => {
             // The client opened a thread meanwhile.

@@ -39,6 +39,16 @@ pub trait Dialect: 'static {
     fn render_error(err: &Error, context: &Self::Context) -> Reply;
 }
 
+/// Runs `work` (reads only) alongside authentication, so that they cost one round trip; the
+/// caller learns nothing of `work` unless its credentials hold.
+pub async fn authenticated<A, T>(
+    authentication: impl Future<Output = Result<A>>,
+    work: impl Future<Output = Result<T>>,
+) -> Result<(A, T)> {
+    let (authentication, work) = tokio::join!(authentication, work);
+    Ok((authentication?, work?))
+}
+
 /// Runs the Lambda loop for one route. Call from `main` after building the [`App`].
 pub async fn serve<D, H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
@@ -60,7 +70,7 @@ where
     Fut: Future<Output = Result<D::Answer>>,
 {
     let started = Instant::now();
-    let requests_before = app.store.requests_sent();
+    let (requests_before, round_trips_before) = (app.store.requests_sent(), app.store.round_trips());
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
@@ -82,6 +92,7 @@ where
         status,
         latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
         dynamodb_requests = app.store.requests_sent() - requests_before,
+        dynamodb_round_trips = app.store.round_trips() - round_trips_before,
         request_id = %request_id,
         "request"
     );

@@ -42,6 +42,7 @@ pub const CLIENT_ID: Attr = Attr("clientId");
 pub const STATUS: Attr = Attr("status");
 pub const LAST_MESSAGE_TIME: Attr = Attr("lastMessageTime");
 pub const MESSAGE_COUNT: Attr = Attr("messageCount");
+pub const MESSAGE_ID: Attr = Attr("messageId");
 
 // Idempotency records.
 pub const STATE: Attr = Attr("state");
@@ -97,6 +98,8 @@ mod tests {
             created_at: now,
         };
         assert!(fields(&device).contains_key(CLIENT_ID.name()));
+        let message = crate::core::model::Message { message_id: 1, ..Default::default() };
+        assert!(fields(&message).contains_key(MESSAGE_ID.name()));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Partition and sort keys of the single table (see `docs/design.md`).
 
-use super::{IdKind, SessionKind};
-use crate::core::model::ChannelType;
+use super::{IdKind, MessagePosition, SessionKind};
+use crate::core::model::{ChannelType, Message};
 
 pub const PROFILE: &str = "PROFILE";
 pub const MESSAGE_PREFIX: &str = "MSG#";
@@ -60,13 +60,15 @@ pub fn thread(thread_id: u64) -> (String, String) {
     (format!("THREAD#{thread_id}"), "THREAD".into())
 }
 
-/// Zero-padded so that sort keys order like the ids.
-pub fn message_sort_key(message_id: u64) -> String {
-    format!("{MESSAGE_PREFIX}{message_id:020}")
+/// Messages sort by the time they were accepted, then by id: ids come from blocks that each
+/// container reserves, so they do not follow the order of acceptance across containers.
+/// Zero-padded so that the text order is the numeric order.
+pub fn message_sort_key(position: MessagePosition) -> String {
+    format!("{MESSAGE_PREFIX}{:016}#{:016}", position.at_micros.max(0), position.message_id)
 }
 
-pub fn message(thread_id: u64, message_id: u64) -> (String, String) {
-    (thread(thread_id).0, message_sort_key(message_id))
+pub fn message(message: &Message) -> (String, String) {
+    (thread(message.thread_id).0, message_sort_key(MessagePosition::of(message)))
 }
 
 pub fn idempotency(record_key: &str) -> (String, String) {
@@ -78,10 +80,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_keys_sort_in_id_order() {
-        assert!(message_sort_key(9) < message_sort_key(10));
-        assert!(message_sort_key(99_999) < message_sort_key(100_000));
-        assert!(message_sort_key(crate::core::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
+    fn message_keys_sort_by_time_then_id() {
+        let key = |at_micros, message_id| message_sort_key(MessagePosition { at_micros, message_id });
+        assert!(key(9, 500) < key(10, 1));
+        assert!(key(1_700_000_000_000_000, 9) < key(1_700_000_000_000_000, 10));
+        assert!(key(i64::from(i32::MAX), crate::core::model::MAX_SAFE_ID).starts_with(MESSAGE_PREFIX));
     }
 
     #[test]

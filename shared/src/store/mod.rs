@@ -16,7 +16,7 @@ use crate::Result;
 use crate::core::model::{Agent, ChannelType, Client, Device, Message, Thread};
 
 /// Which sequence a new identifier comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdKind {
     Agent,
     Client,
@@ -72,6 +72,25 @@ pub struct CompletedKey {
     pub result: String,
 }
 
+/// A device to bind to the send's client in the send's own transaction: a new device record
+/// when `previous_client` is `None`, else a move that holds only while the device still belongs
+/// to `previous_client`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceBinding<'a> {
+    pub device: &'a Device,
+    pub previous_client: Option<u64>,
+}
+
+/// Writes that ride in a send's transaction, so that a failed send leaves none of them behind.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Alongside<'a> {
+    /// A client created by this send (written with its ids' uniqueness items).
+    pub new_client: Option<&'a Client>,
+    pub device: Option<DeviceBinding<'a>>,
+    /// The completed idempotency record.
+    pub key: Option<&'a CompletedKey>,
+}
+
 /// What claiming an idempotency key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyClaim {
@@ -85,27 +104,42 @@ pub enum KeyClaim {
     Mismatch,
 }
 
+/// Where a message stands in its thread: accepted at this time (µs since the epoch), ties
+/// broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MessagePosition {
+    pub at_micros: i64,
+    pub message_id: u64,
+}
+
+impl MessagePosition {
+    pub fn of(message: &Message) -> Self {
+        MessagePosition { at_micros: message.created_at.as_microsecond(), message_id: message.message_id }
+    }
+}
+
 /// One page of a thread's messages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessagePage {
     pub messages: Vec<Message>,
-    /// The id to continue from (exclusive) for the next page; `None` on the last page.
-    pub next: Option<u64>,
+    /// Where the next page continues (exclusive); `None` on the last page.
+    pub next: Option<MessagePosition>,
 }
 
-/// Where a page of messages starts: newest first below an id, or oldest first above one.
+/// Where a page of messages starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageStart {
-    /// Newest first; only ids below this one when given.
-    NewestBefore(Option<u64>),
-    /// Oldest first; only ids above this one (0: from the start).
-    OldestAfter(u64),
+    /// Newest first; only messages before this position when given.
+    NewestBefore(Option<MessagePosition>),
+    /// Oldest first; only messages after this position when given.
+    OldestAfter(Option<MessagePosition>),
 }
 
 /// Unique identifiers.
 #[allow(async_fn_in_trait)] // used with concrete types only; the futures are Send there
 pub trait IdStore {
-    /// A new unique identifier, 1, 2, 3, ... per kind.
+    /// A new identifier, unique per kind forever; increasing within a container, not across
+    /// containers (each reserves its own block).
     async fn next_id(&self, kind: IdKind) -> Result<u64>;
 }
 
@@ -153,37 +187,27 @@ pub trait ClientStore {
     async fn client_by_unauthorized_id(&self, unauthorized_id: &str) -> Result<Option<Client>>;
 
     async fn device(&self, channel: ChannelType, app_marker: Option<&str>, address: &str) -> Result<Option<Device>>;
-    /// In one transaction: creates `new_client` when given, and binds `device` to
-    /// `device.client_id` — a new device record when `previous_client` is `None`, else a move
-    /// that holds only while the device still belongs to `previous_client`. `Refused` when a
-    /// concurrent writer got there first (or a name of the new client is taken).
-    async fn bind_device(
-        &self,
-        new_client: Option<&Client>,
-        device: &Device,
-        previous_client: Option<u64>,
-    ) -> Result<Write>;
 }
 
 /// Threads and their messages.
 #[allow(async_fn_in_trait)]
 pub trait ThreadStore {
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>>;
-    /// Adds the message to its thread; `Refused` unless that thread is open.
-    async fn append_message(&self, message: &Message, key: Option<&CompletedKey>) -> Result<Write>;
+    /// Adds the message to its thread, with the writes `alongside`; `Refused` unless that thread
+    /// is open (and the device binding still holds).
+    async fn append_message(&self, message: &Message, alongside: &Alongside<'_>) -> Result<Write>;
     /// Opens `thread` for its client, with `message` as its first message when given; `Refused`
-    /// when the client already has an open thread (or, with `new_client`, a name of it is taken).
-    async fn open_thread(
-        &self,
-        thread: &Thread,
-        new_client: Option<&Client>,
-        message: Option<&Message>,
-        key: Option<&CompletedKey>,
-    ) -> Result<Write>;
+    /// when the client already has an open thread (a new client is written with `openThreadId`
+    /// set), a name of a new client is taken, or the device binding no longer holds.
+    async fn open_thread(&self, thread: &Thread, message: Option<&Message>, alongside: &Alongside<'_>)
+    -> Result<Write>;
     /// Closes an open thread and frees its client for a new one; `Refused` unless it was open.
     async fn close_thread(&self, thread: &Thread) -> Result<Write>;
     /// One page of a thread's messages.
     async fn messages(&self, thread_id: u64, limit: usize, start: PageStart) -> Result<MessagePage>;
+    /// The thread and, when it holds one with this id, the message: one query of the thread's
+    /// partition (it reads the whole thread, which is what SuperOffice's `after=<id>` costs).
+    async fn thread_with_message(&self, thread_id: u64, message_id: u64) -> Result<Option<(Thread, Option<Message>)>>;
 }
 
 /// `Idempotency-Key` records.

@@ -1,13 +1,10 @@
 //! Clients, their unique external ids, and devices.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::{DynamoStore, Key, NamePointer, entity, keyed, n};
+use super::{DynamoStore, Key, NamePointer, entity, keyed};
 use crate::Result;
 use crate::core::model::{ChannelType, Client, Device};
-use crate::store::attributes as attr;
 use crate::store::{ClientStore, Write, keys};
 
 impl DynamoStore {
@@ -50,30 +47,5 @@ impl ClientStore for DynamoStore {
 
     async fn device(&self, channel: ChannelType, app_marker: Option<&str>, address: &str) -> Result<Option<Device>> {
         self.get_as(keys::device(channel, app_marker, address)).await
-    }
-
-    async fn bind_device(
-        &self,
-        new_client: Option<&Client>,
-        device: &Device,
-        previous_client: Option<u64>,
-    ) -> Result<Write> {
-        let mut items = match new_client {
-            Some(client) => self.client_items(client)?,
-            None => Vec::new(),
-        };
-        let key = keys::device(device.channel_type, device.app_marker.as_deref(), &device.device_address);
-        let client_id = attr::CLIENT_ID;
-        items.push(match previous_client {
-            None => self.put_new(entity(key, "DEVICE", device)?)?,
-            Some(previous) => self.update(
-                key,
-                format!("SET {} = :client", client_id.placeholder()),
-                format!("{} = :previous", client_id.placeholder()),
-                &[client_id],
-                HashMap::from([(":client".into(), n(device.client_id)), (":previous".into(), n(previous))]),
-            )?,
-        });
-        self.transact(items).await
     }
 }

@@ -6,6 +6,8 @@ mod idempotency;
 mod threads;
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -27,19 +29,58 @@ pub struct DynamoStore {
     client: DynamoClient,
     table: String,
     requests: RequestCounter,
+    ids: Arc<IdBlocks>,
+}
+
+/// Identifiers reserved by this container, a block per kind: one conditional-free `ADD` on the
+/// kind's counter per block instead of one per id, so no counter is written by every send.
+#[derive(Debug)]
+struct IdBlocks {
+    /// Ids per message block; threads and clients take a fifth, agents one at a time.
+    block: u64,
+    reserved: Mutex<HashMap<IdKind, RangeInclusive<u64>>>,
+}
+
+impl IdBlocks {
+    fn size(&self, kind: IdKind) -> u64 {
+        match kind {
+            IdKind::Message => self.block,
+            IdKind::Thread | IdKind::Client => (self.block / 5).max(1),
+            // Agents are created by the operator's one-shot command: a block would be wasted.
+            IdKind::Agent => 1,
+        }
+    }
+
+    fn take(&self, kind: IdKind) -> Option<u64> {
+        self.reserved.lock().ok()?.get_mut(&kind)?.next()
+    }
+
+    fn keep(&self, kind: IdKind, rest: RangeInclusive<u64>) {
+        if let Ok(mut reserved) = self.reserved.lock() {
+            reserved.insert(kind, rest);
+        }
+    }
 }
 
 impl DynamoStore {
-    /// A store on `table`, counting every request the client built from `sdk_config` sends.
-    pub fn new(sdk_config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+    /// A store on `table`, counting every request the client built from `sdk_config` sends,
+    /// reserving message ids `id_block` at a time.
+    pub fn new(sdk_config: &aws_config::SdkConfig, table: impl Into<String>, id_block: u64) -> Self {
         let requests = RequestCounter::default();
         let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(requests.clone()).build();
-        DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests }
+        let ids = Arc::new(IdBlocks { block: id_block.max(1), reserved: Mutex::new(HashMap::new()) });
+        DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests, ids }
     }
 
     /// DynamoDB requests sent so far by this store.
     pub fn requests_sent(&self) -> u64 {
         self.requests.total()
+    }
+
+    /// Round trips so far: periods in which at least one request was in flight, so requests
+    /// sent together count once.
+    pub fn round_trips(&self) -> u64 {
+        self.requests.round_trips()
     }
 
     /// An UpdateItem on this table's item `key`.
@@ -197,18 +238,24 @@ where
 
 impl IdStore for DynamoStore {
     async fn next_id(&self, kind: IdKind) -> Result<u64> {
-        let value = attr::COUNTER_VALUE;
+        if let Some(id) = self.ids.take(kind) {
+            return Ok(id);
+        }
+        let (value, size) = (attr::COUNTER_VALUE, self.ids.size(kind));
         let output = self
             .update_item(keys::counter(kind))
-            .update_expression(format!("ADD {} :one", value.placeholder()))
+            .update_expression(format!("ADD {} :block", value.placeholder()))
             .expression_attribute_names(value.placeholder(), value.name())
-            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":block", n(size))
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(storage_error)?;
-        number_attribute(output.attributes.as_ref(), value)
-            .ok_or_else(|| Error::internal("counter update returned no value"))
+        let end = number_attribute(output.attributes.as_ref(), value)
+            .ok_or_else(|| Error::internal("counter update returned no value"))?;
+        let first = end + 1 - size;
+        self.ids.keep(kind, first + 1..=end);
+        Ok(first)
     }
 }
 

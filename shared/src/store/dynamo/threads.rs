@@ -2,21 +2,52 @@
 
 use std::collections::HashMap;
 
-use super::{DynamoStore, decode, entity, n, s, storage_error};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use super::{DynamoStore, Item, decode, entity, n, s, storage_error};
 use crate::Result;
-use crate::core::model::{Client, Message, Thread, ThreadStatus};
+use crate::core::model::{Message, Thread, ThreadStatus};
 use crate::store::attributes::{self as attr, spelling};
-use crate::store::{CompletedKey, MessagePage, PageStart, ThreadStore, Write, keys};
+use crate::store::{Alongside, MessagePage, MessagePosition, PageStart, ThreadStore, Write, keys};
+
+impl DynamoStore {
+    /// The transaction items of the writes that ride along with a send.
+    fn alongside_items(&self, alongside: &Alongside<'_>) -> Result<Vec<TransactWriteItem>> {
+        let mut items = Vec::new();
+        if let Some(client) = alongside.new_client {
+            items.extend(self.client_items(client)?);
+        }
+        if let Some(binding) = alongside.device {
+            let device = binding.device;
+            let key = keys::device(device.channel_type, device.app_marker.as_deref(), &device.device_address);
+            let client_id = attr::CLIENT_ID;
+            items.push(match binding.previous_client {
+                None => self.put_new(entity(key, "DEVICE", device)?)?,
+                Some(previous) => self.update(
+                    key,
+                    format!("SET {} = :client", client_id.placeholder()),
+                    format!("{} = :previous", client_id.placeholder()),
+                    &[client_id],
+                    HashMap::from([(":client".into(), n(device.client_id)), (":previous".into(), n(previous))]),
+                )?,
+            });
+        }
+        if let Some(key) = alongside.key {
+            items.push(self.completed_key_item(key)?);
+        }
+        Ok(items)
+    }
+}
 
 impl ThreadStore for DynamoStore {
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>> {
         self.get_as(keys::thread(thread_id)).await
     }
 
-    async fn append_message(&self, message: &Message, key: Option<&CompletedKey>) -> Result<Write> {
+    async fn append_message(&self, message: &Message, alongside: &Alongside<'_>) -> Result<Write> {
         let (status, last, count) = (attr::STATUS, attr::LAST_MESSAGE_TIME, attr::MESSAGE_COUNT);
         let mut items = vec![
-            self.put_new(entity(keys::message(message.thread_id, message.message_id), "MESSAGE", message)?)?,
+            self.put_new(entity(keys::message(message), "MESSAGE", message)?)?,
             self.update(
                 keys::thread(message.thread_id),
                 format!("SET {} = :at ADD {} :one", last.placeholder(), count.placeholder()),
@@ -29,44 +60,32 @@ impl ThreadStore for DynamoStore {
                 ]),
             )?,
         ];
-        if let Some(key) = key {
-            items.push(self.completed_key_item(key)?);
-        }
+        items.extend(self.alongside_items(alongside)?);
         self.transact(items).await
     }
 
     async fn open_thread(
         &self,
         thread: &Thread,
-        new_client: Option<&Client>,
         message: Option<&Message>,
-        key: Option<&CompletedKey>,
+        alongside: &Alongside<'_>,
     ) -> Result<Write> {
         let mut items = vec![self.put_new(entity(keys::thread(thread.thread_id), "THREAD", thread)?)?];
-        match new_client {
-            // A new client is written with its open thread already named.
-            Some(client) => items.extend(self.client_items(client)?),
-            None => {
-                let (pk, open) = (attr::PK, attr::OPEN_THREAD_ID);
-                items.push(self.update(
-                    keys::client(thread.client_id),
-                    format!("SET {} = :thread", open.placeholder()),
-                    format!("attribute_exists({}) AND attribute_not_exists({})", pk.placeholder(), open.placeholder()),
-                    &[pk, open],
-                    HashMap::from([(":thread".into(), n(thread.thread_id))]),
-                )?);
-            }
+        // A new client is written with its open thread already named (by `alongside_items`).
+        if alongside.new_client.is_none() {
+            let (pk, open) = (attr::PK, attr::OPEN_THREAD_ID);
+            items.push(self.update(
+                keys::client(thread.client_id),
+                format!("SET {} = :thread", open.placeholder()),
+                format!("attribute_exists({}) AND attribute_not_exists({})", pk.placeholder(), open.placeholder()),
+                &[pk, open],
+                HashMap::from([(":thread".into(), n(thread.thread_id))]),
+            )?);
         }
         if let Some(message) = message {
-            items.push(self.put_new(entity(
-                keys::message(message.thread_id, message.message_id),
-                "MESSAGE",
-                message,
-            )?)?);
+            items.push(self.put_new(entity(keys::message(message), "MESSAGE", message)?)?);
         }
-        if let Some(key) = key {
-            items.push(self.completed_key_item(key)?);
-        }
+        items.extend(self.alongside_items(alongside)?);
         self.transact(items).await
     }
 
@@ -96,45 +115,93 @@ impl ThreadStore for DynamoStore {
 
     async fn messages(&self, thread_id: u64, limit: usize, start: PageStart) -> Result<MessagePage> {
         let (pk, _) = keys::thread(thread_id);
-        // Sort keys are zero-padded ids, so an id range is a sort key range.
-        let (newest_first, low, high) = match start {
-            PageStart::NewestBefore(None) => (true, 0, crate::core::model::MAX_SAFE_ID),
-            PageStart::NewestBefore(Some(0 | 1)) => return Ok(MessagePage { messages: vec![], next: None }),
-            PageStart::NewestBefore(Some(before)) => (true, 0, before - 1),
-            PageStart::OldestAfter(after) if after >= crate::core::model::MAX_SAFE_ID => {
-                return Ok(MessagePage { messages: vec![], next: None });
-            }
-            PageStart::OldestAfter(after) => (false, after + 1, crate::core::model::MAX_SAFE_ID),
+        // Message sort keys lie between "MSG#" and "MSG$" ('$' follows '#').
+        let first = format!("{}", keys::MESSAGE_PREFIX);
+        let last = format!("{}$", keys::MESSAGE_PREFIX.trim_end_matches('#'));
+        let (newest_first, condition, bound) = match start {
+            PageStart::NewestBefore(None) => (true, "BETWEEN :first AND :last", None),
+            PageStart::NewestBefore(Some(position)) => (true, "BETWEEN :first AND :bound", Some(position)),
+            PageStart::OldestAfter(None) => (false, "BETWEEN :first AND :last", None),
+            PageStart::OldestAfter(Some(position)) => (false, "BETWEEN :bound AND :last", Some(position)),
         };
+        let mut values: Item = HashMap::from([(":pk".into(), s(&pk))]);
+        if condition.contains(":first") {
+            values.insert(":first".into(), s(&first));
+        }
+        if condition.contains(":last") {
+            values.insert(":last".into(), s(&last));
+        }
+        if let Some(position) = bound {
+            values.insert(":bound".into(), s(&keys::message_sort_key(position)));
+        }
         let output = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression(format!(
-                "{} = :pk AND {} BETWEEN :low AND :high",
+                "{} = :pk AND {} {condition}",
                 attr::PK.placeholder(),
                 attr::SK.placeholder()
             ))
             .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
             .expression_attribute_names(attr::SK.placeholder(), attr::SK.name())
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":low", s(&keys::message_sort_key(low)))
-            .expression_attribute_values(":high", s(&keys::message_sort_key(high)))
+            .set_expression_attribute_values(Some(values))
             .scan_index_forward(!newest_first)
             .consistent_read(true)
-            // One more than asked tells whether another page follows.
-            .limit(limit as i32 + 1)
+            // One more than asked tells whether another page follows; BETWEEN includes the
+            // bound, which may be one more still.
+            .limit(limit as i32 + 2)
             .send()
             .await
             .map_err(storage_error)?;
         let mut messages =
             output.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<Message>>>()?;
+        if let Some(bound) = bound {
+            messages.retain(|message| MessagePosition::of(message) != bound);
+        }
         let next = if messages.len() > limit {
             messages.truncate(limit);
-            messages.last().map(|message| message.message_id)
+            messages.last().map(MessagePosition::of)
         } else {
             None
         };
         Ok(MessagePage { messages, next })
+    }
+
+    async fn thread_with_message(&self, thread_id: u64, message_id: u64) -> Result<Option<(Thread, Option<Message>)>> {
+        let (pk, thread_sort_key) = keys::thread(thread_id);
+        let message_key = attr::MESSAGE_ID;
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(format!("{} = :pk", attr::PK.placeholder()))
+            // A filter may not name key attributes; the partition holds one thread item.
+            .filter_expression(format!(
+                "{} = :id OR {} = :thread",
+                message_key.placeholder(),
+                attr::ENTITY.placeholder()
+            ))
+            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
+            .expression_attribute_names(attr::ENTITY.placeholder(), attr::ENTITY.name())
+            .expression_attribute_names(message_key.placeholder(), message_key.name())
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":id", n(message_id))
+            .expression_attribute_values(":thread", s("THREAD"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let (mut thread, mut message) = (None, None);
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(storage_error)?;
+            let is_thread = item.get(attr::SK.name()).and_then(|sk| sk.as_s().ok()) == Some(&thread_sort_key);
+            if is_thread {
+                thread = Some(decode::<Thread>(item)?);
+            } else {
+                message = Some(decode::<Message>(item)?);
+            }
+        }
+        Ok(thread.map(|thread| (thread, message)))
     }
 }
