@@ -1,6 +1,7 @@
 """Drives the local stack and prints figures (see scripts/bench)."""
 
 import json
+import math
 import os
 import random
 import statistics
@@ -10,6 +11,16 @@ from collections import defaultdict
 from pathlib import Path
 
 import requests
+
+# Prices (USD, us-east-1, read off the AWS pricing pages on 2026-11-01), named so a change is one
+# line: API Gateway HTTP API per million requests (first 300 M a month), Lambda arm64 per GB-second
+# and per million requests, DynamoDB on-demand per million write and read request units.
+PRICES_DATE = "2026-11-01"
+HTTP_API_PER_MILLION = 1.00
+LAMBDA_ARM64_PER_GB_SECOND = 0.0000133334
+LAMBDA_PER_MILLION_REQUESTS = 0.20
+DYNAMODB_PER_MILLION_WRITE_UNITS = 0.625
+DYNAMODB_PER_MILLION_READ_UNITS = 0.125
 
 API = os.environ["API_URL"]
 N = int(os.environ.get("BENCH_REQUESTS", "200"))
@@ -63,12 +74,19 @@ def main():
         ],
         "GET thread": [timed("GET", f"/api/v1/threads/{thread}", headers=auth)[0] for _ in range(N)],
         "GET thread messages (limit 50)": [timed("GET", f"/api/v1/threads/{thread}/messages", headers=auth)[0] for _ in range(N)],
+        "POST ChatSession/{id}/Messages (JSON)": [
+            timed("POST", f"/api/v1/ChatSession/{thread}/Messages", headers=auth, json={"Message": f"s{i}"})[0]
+            for i in range(N)
+        ],
+        "GET ChatSession/{id}/Messages (limit 50)": [
+            timed("GET", f"/api/v1/ChatSession/{thread}/Messages", headers=auth)[0] for _ in range(N)
+        ],
     }
     print(f"\nClient-side latency over HTTP, ms ({N} requests per endpoint, sequential)")
     for name, values in client_side.items():
         print(f"  {name:45s} {percentiles(values)}")
 
-    server = defaultdict(lambda: {"latency": [], "dynamodb": []})
+    server = defaultdict(lambda: {"latency": [], "dynamodb": [], "round_trips": [], "read": [], "write": []})
     with open(os.environ["LOCAL_API_LOG"], errors="replace") as log:
         log.seek(log_start)
         for line in log:
@@ -83,10 +101,28 @@ def main():
                 key = f'{event["method"]} {event["route"]} {event["status"]}'
                 server[key]["latency"].append(event["latency_ms"])
                 server[key]["dynamodb"].append(event["dynamodb_requests"])
-    print("\nIn the function (its log line), ms, and DynamoDB requests per request")
+                server[key]["round_trips"].append(event.get("dynamodb_round_trips", 0))
+                server[key]["read"].append(event.get("dynamodb_read_units", 0.0))
+                server[key]["write"].append(event.get("dynamodb_write_units", 0.0))
+    print("\nIn the function (its log line): ms; DynamoDB round trips, requests, read and write units")
     for key, figures in sorted(server.items()):
-        counts = sorted(set(figures["dynamodb"]))
-        print(f"  {key:55s} {percentiles(figures['latency'])}  dynamodb {counts}")
+        trips, counts = sorted(set(figures["round_trips"])), sorted(set(figures["dynamodb"]))
+        units = f"rru {statistics.median(figures['read']):4.1f}  wru {statistics.median(figures['write']):4.1f}"
+        print(f"  {key:60s} {percentiles(figures['latency'])}  trips {trips} requests {counts}  {units}")
+
+    memory_mb = template_memory_mb()
+    print(f"\nCost per million calls, USD (prices of {PRICES_DATE}; Lambda arm64 at {memory_mb} MB and the")
+    print("measured median duration, rounded up to 1 ms; DynamoDB on-demand at the measured units)")
+    print(f"  {'call':60s} {'API':>6s} {'Lambda':>7s} {'DynamoDB':>9s} {'total':>7s}")
+    for key, figures in sorted(server.items()):
+        if not key.endswith(" 200") and not key.endswith(" 201"):
+            continue
+        duration_s = max(1, math.ceil(statistics.median(figures["latency"]))) / 1000
+        lambda_cost = LAMBDA_PER_MILLION_REQUESTS + duration_s * memory_mb / 1024 * LAMBDA_ARM64_PER_GB_SECOND * 1e6
+        dynamo_cost = (statistics.median(figures["write"]) * DYNAMODB_PER_MILLION_WRITE_UNITS
+                       + statistics.median(figures["read"]) * DYNAMODB_PER_MILLION_READ_UNITS)
+        total = HTTP_API_PER_MILLION + lambda_cost + dynamo_cost
+        print(f"  {key:60s} {HTTP_API_PER_MILLION:6.2f} {lambda_cost:7.2f} {dynamo_cost:9.2f} {total:7.2f}")
 
     print("\nResident memory of the function processes (ps, MiB)")
     ps = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
@@ -103,6 +139,14 @@ def main():
         print("  not built; `cargo build --release --workspace --bins` (or `sam build`) first")
     for path in bins:
         print(f"  {path.name:28s} {path.stat().st_size / 2**20:6.2f} MiB")
+
+
+def template_memory_mb() -> int:
+    """The functions' MemorySize in template.yaml (Globals)."""
+    for line in (Path(__file__).resolve().parents[1] / "template.yaml").read_text().splitlines():
+        if line.strip().startswith("MemorySize:"):
+            return int(line.split(":", 1)[1].strip())
+    return 128
 
 
 if __name__ == "__main__":

@@ -159,11 +159,20 @@ pub struct Meter {
     app: &'static App,
     requests: u64,
     round_trips: u64,
+    units: (f64, f64),
 }
 
 impl Meter {
     pub fn start(app: &'static App) -> Meter {
-        Meter { app, requests: app.store.requests_sent(), round_trips: app.store.round_trips() }
+        let (requests, round_trips, units) =
+            (app.store.requests_sent(), app.store.round_trips(), app.store.capacity_units());
+        Meter { app, requests, round_trips, units }
+    }
+
+    /// (read, write) capacity units DynamoDB reported since the start.
+    pub fn units(&self) -> (f64, f64) {
+        let (read, write) = self.app.store.capacity_units();
+        (read - self.units.0, write - self.units.1)
     }
 
     /// (round trips, requests) since the start.

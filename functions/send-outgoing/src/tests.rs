@@ -264,7 +264,7 @@ async fn concurrent_first_sends_to_one_client_share_one_thread() {
 }
 
 #[tokio::test]
-async fn a_warm_send_costs_four_dynamodb_requests() {
+async fn a_warm_send_costs_two_round_trips_three_requests_and_at_most_four_write_units() {
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Integrator).await;
     let client = testing::client(app).await;
@@ -275,6 +275,11 @@ async fn a_warm_send_costs_four_dynamodb_requests() {
     // Agent + session (one batch read) alongside the client, then one transaction; the message
     // id comes from the container's block.
     meter.assert_cost(2, 3, "(round trips, requests)");
+    // A short message and the thread's counters, both written transactionally (2 units per KB).
+    let (read_units, write_units) = meter.units();
+    assert!(write_units > 0.0 && write_units <= 4.0, "write units of a typical send: {write_units}");
+    // Agent, session and client, each read strongly consistent (1 unit per 4 KB).
+    assert!(read_units > 0.0 && read_units <= 3.0, "read units: {read_units}");
     let meter = testing::Meter::start(app);
     assert_eq!(send(app, &token, json!({"text": "x", "clientId": client.external_id})).await.0, 200);
     meter.assert_cost(3, 4, "by external id: the id's pointer, then the client");

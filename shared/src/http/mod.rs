@@ -71,6 +71,7 @@ where
 {
     let started = Instant::now();
     let (requests_before, round_trips_before) = (app.store.requests_sent(), app.store.round_trips());
+    let (read_units_before, write_units_before) = app.store.capacity_units();
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
@@ -86,6 +87,7 @@ where
         D::render_error(&err, &context)
     });
     let status = reply.status();
+    let (read_units, write_units) = app.store.capacity_units();
     tracing::info!(
         route = route.pattern,
         method = %method,
@@ -93,6 +95,8 @@ where
         latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
         dynamodb_requests = app.store.requests_sent() - requests_before,
         dynamodb_round_trips = app.store.round_trips() - round_trips_before,
+        dynamodb_read_units = read_units - read_units_before,
+        dynamodb_write_units = write_units - write_units_before,
         request_id = %request_id,
         "request"
     );

@@ -83,6 +83,11 @@ impl DynamoStore {
         self.requests.round_trips()
     }
 
+    /// Read and write capacity units DynamoDB reported so far.
+    pub fn capacity_units(&self) -> (f64, f64) {
+        self.requests.capacity_units()
+    }
+
     /// An UpdateItem on this table's item `key`.
     fn update_item(&self, (pk, sk): Key) -> UpdateItemFluentBuilder {
         self.client
