@@ -1,12 +1,17 @@
 //! The DynamoDB adapter against DynamoDB Local: the rules the database must enforce.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
+use shared::Error;
+use shared::core::credentials;
 use shared::core::model::{Client, Message, Role, Thread, ThreadStatus};
 use shared::store::{
-    AgentStore, Alongside, ClientStore, IdKind, IdStore, IdempotencyStore, KeyClaim, MessagePosition, PageStart,
-    ThreadStore, Write,
+    AgentStore, Alongside, ClientStore, CompletedKey, FailedLogins, IdKind, IdStore, IdempotencyStore, KeyClaim,
+    MessagePosition, PageStart, ThreadStore, Write,
 };
 use shared::testing;
 
@@ -201,41 +206,126 @@ async fn idempotency_keys_move_from_claimed_to_completed() {
     let app = testing::app().await;
     let key = testing::unique("record");
     let lease = Duration::from_secs(30);
-    assert_eq!(app.store.claim_key(&key, "hash-a", lease).await.unwrap(), KeyClaim::Claimed);
-    assert_eq!(app.store.claim_key(&key, "hash-a", lease).await.unwrap(), KeyClaim::InProgress);
-    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Mismatch);
-    app.store.release_key(&key).await.unwrap();
-    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Claimed);
+    assert_eq!(app.store.claim_key(&key, "hash-a", "a", lease).await.unwrap(), KeyClaim::Claimed);
+    assert_eq!(app.store.claim_key(&key, "hash-a", "a2", lease).await.unwrap(), KeyClaim::InProgress);
+    assert_eq!(app.store.claim_key(&key, "hash-b", "b", lease).await.unwrap(), KeyClaim::Mismatch);
+    app.store.release_key(&key, "a").await.unwrap();
+    assert_eq!(app.store.claim_key(&key, "hash-b", "b", lease).await.unwrap(), KeyClaim::Claimed);
 
     // Completion is written together with the work.
+    let result = r#"{"id":1}"#.to_owned();
+    assert_eq!(write_completing(app, &completed_key(&key, "hash-b", "b", &result)).await, Write::Done);
+    assert_eq!(app.store.claim_key(&key, "hash-b", "c", lease).await.unwrap(), KeyClaim::Completed(result));
+    app.store.release_key(&key, "b").await.unwrap();
+    assert!(
+        matches!(app.store.claim_key(&key, "hash-b", "c", lease).await.unwrap(), KeyClaim::Completed(_)),
+        "completed keys stay"
+    );
+}
+
+fn completed_key(record_key: &str, request_hash: &str, owner: &str, result: &str) -> CompletedKey {
+    CompletedKey {
+        record_key: record_key.to_owned(),
+        request_hash: request_hash.into(),
+        owner: owner.into(),
+        result: result.to_owned(),
+    }
+}
+
+/// Opens a thread with a first message for a fresh client, completing `key` in the same
+/// transaction; whether it was written.
+async fn write_completing(app: &shared::App, key: &CompletedKey) -> Write {
     let client = testing::client(app).await;
     let t = app.store.next_id(IdKind::Thread).await.unwrap();
     let m = app.store.next_id(IdKind::Message).await.unwrap();
-    let result = r#"{"id":1}"#.to_owned();
-    let completed =
-        shared::store::CompletedKey { record_key: key.clone(), request_hash: "hash-b".into(), result: result.clone() };
     let write = app
         .store
         .open_thread(
             &thread(t, client.client_id),
             Some(&message(m, t, client.client_id)),
-            &Alongside { key: Some(&completed), ..Alongside::default() },
+            &Alongside { key: Some(key), ..Alongside::default() },
         )
-        .await;
-    assert_eq!(write.unwrap(), Write::Done);
-    assert_eq!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(result));
-    app.store.release_key(&key).await.unwrap();
-    assert!(
-        matches!(app.store.claim_key(&key, "hash-b", lease).await.unwrap(), KeyClaim::Completed(_)),
-        "completed keys stay"
-    );
+        .await
+        .unwrap();
+    let stored = app.store.thread(t).await.unwrap();
+    assert_eq!(stored.is_some(), write == Write::Done, "the work is written exactly when the key is completed");
+    write
 }
 
 #[tokio::test]
 async fn an_abandoned_claim_can_be_taken_over_after_its_lease() {
     let app = testing::app().await;
     let key = testing::unique("record");
-    assert_eq!(app.store.claim_key(&key, "h", Duration::ZERO).await.unwrap(), KeyClaim::Claimed);
+    assert_eq!(app.store.claim_key(&key, "h", "first", Duration::ZERO).await.unwrap(), KeyClaim::Claimed);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(app.store.claim_key(&key, "h", Duration::from_secs(30)).await.unwrap(), KeyClaim::Claimed);
+    assert_eq!(app.store.claim_key(&key, "h", "second", Duration::from_secs(30)).await.unwrap(), KeyClaim::Claimed);
+}
+
+#[tokio::test]
+async fn a_claim_taken_over_is_neither_released_nor_completed_by_its_first_holder() {
+    let app = testing::app().await;
+    let key = testing::unique("record");
+    let lease = Duration::from_secs(30);
+    assert_eq!(app.store.claim_key(&key, "h", "first", Duration::ZERO).await.unwrap(), KeyClaim::Claimed);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.store.claim_key(&key, "h", "second", lease).await.unwrap(), KeyClaim::Claimed);
+
+    // The first request, late, fails: its release leaves the second one's claim alone.
+    app.store.release_key(&key, "first").await.unwrap();
+    assert_eq!(app.store.claim_key(&key, "h", "third", lease).await.unwrap(), KeyClaim::InProgress);
+    // Or it succeeds late: its work is refused, and the key stays the second one's.
+    assert_eq!(write_completing(app, &completed_key(&key, "h", "first", r#"{"id":1}"#)).await, Write::Refused);
+    assert_eq!(app.store.claim_key(&key, "h", "third", lease).await.unwrap(), KeyClaim::InProgress);
+
+    let result = r#"{"id":2}"#;
+    assert_eq!(write_completing(app, &completed_key(&key, "h", "second", result)).await, Write::Done);
+    assert_eq!(app.store.claim_key(&key, "h", "third", lease).await.unwrap(), KeyClaim::Completed(result.into()));
+}
+
+/// The raw item under `pk`/`sk`, read past the store (to see what it keeps out of the model).
+async fn raw_item(pk: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+        .region(Region::new("us-east-1"))
+        .load()
+        .await;
+    let output = aws_sdk_dynamodb::Client::new(&config)
+        .get_item()
+        .table_name(std::env::var("TABLE_NAME").expect("TABLE_NAME"))
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    output.item
+}
+
+#[tokio::test]
+async fn a_login_nobody_has_locks_expires_and_stays_free_for_an_agent() {
+    let app = testing::app().await;
+    let nobody = testing::unique("nobody");
+    let lock_until = Timestamp::now() + Duration::from_secs(900);
+    for _ in 0..5 {
+        app.store.record_failed_login(&nobody, 5, lock_until).await.unwrap();
+    }
+    let locked = app.store.record_failed_login(&nobody, 5, lock_until).await;
+    assert!(matches!(locked, Err(Error::RateLimited { retry_after_secs: 1..=900 })), "{locked:?}");
+    assert!(app.store.agent_for_login(&nobody).await.unwrap().is_none(), "a count is not an agent");
+    let counter = raw_item(&format!("LOGIN#{nobody}"), "LOGIN").await.expect("the count is kept");
+    let expires_at: i64 = counter["expiresAt"].as_n().unwrap().parse().unwrap();
+    assert!(expires_at >= lock_until.as_second(), "the TTL outlasts the lock");
+    assert!(!counter.contains_key("agentId") && !counter.contains_key("entity"), "{counter:?}");
+
+    // The name is still free; the agent starts without the guesser's count, lock or TTL, and its
+    // failures never give its login a TTL.
+    let agent = credentials::register_agent(&app.store, &nobody, Role::Operator, testing::PASSWORD).await.unwrap();
+    let (found, failed) = app.store.agent_for_login(&nobody).await.unwrap().unwrap();
+    assert_eq!((found.agent_id, failed), (agent.agent_id, FailedLogins::default()));
+    app.store.record_failed_login(&nobody, 5, lock_until).await.unwrap();
+    assert_eq!(app.store.agent_for_login(&nobody).await.unwrap().unwrap().1.count, 1);
+    let login = raw_item(&format!("LOGIN#{nobody}"), "LOGIN").await.unwrap();
+    assert!(login.contains_key("agentId") && !login.contains_key("expiresAt"), "{login:?}");
 }

@@ -138,3 +138,42 @@ async fn five_failed_logins_lock_the_login_until_an_operator_resets_it() {
     auth::reset_password(&app.store, &agent.login, "a brand new password").await.unwrap();
     assert_eq!(attempt("a brand new password").await.0, 200);
 }
+
+async fn attempt(
+    app: &'static shared::App,
+    login: &str,
+    password: &str,
+) -> (u16, serde_json::Value, lambda_http::Response<lambda_http::Body>) {
+    testing::call(app, routes::LOGIN, handle, login_event(testing::Format::HttpApiV2, login, password)).await
+}
+
+#[tokio::test]
+async fn an_unknown_login_locks_like_a_real_one_so_the_lockout_tells_no_names() {
+    let app = testing::app().await;
+    let (agent, _) = testing::agent(app, Role::Operator).await;
+    let nobody = testing::unique("nobody");
+    let mut answers = Vec::new();
+    for login in [agent.login.as_str(), nobody.as_str()] {
+        for _ in 0..auth::MAX_FAILED_LOGINS {
+            assert_eq!(attempt(app, login, "wrong password").await.0, 401, "{login}");
+        }
+        let (status, body, response) = attempt(app, login, PASSWORD).await;
+        let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=auth::LOCKOUT.as_secs() as u64).contains(&retry_after), "{login}: {retry_after}");
+        // The same answer but for the seconds left.
+        let message = body["message"].as_str().unwrap().replace(|c: char| c.is_ascii_digit(), "");
+        let mut headers: Vec<&str> = response.headers().keys().map(|name| name.as_str()).collect();
+        headers.sort_unstable();
+        answers.push((status, body["code"].clone(), message, headers.join(",")));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 429, "{answers:?}");
+
+    // The count of a login nobody has is no agent, and the name can still be given to one, who
+    // starts without the guesser's lock.
+    assert!(app.store.agent_by_login(&nobody).await.unwrap().is_none());
+    assert!(!app.store.list_agents().await.unwrap().iter().any(|listed| listed.login == nobody));
+    let created = auth::register_agent(&app.store, &nobody, Role::Operator, PASSWORD).await.unwrap();
+    let (status, body, _) = attempt(app, &nobody, PASSWORD).await;
+    assert_eq!((status, &body["userId"]), (200, &json!(created.agent_id)), "{body}");
+}

@@ -145,26 +145,27 @@ pub async fn verify_login(store: &impl AgentStore, login: &str, password: &str) 
     let login = login.trim();
     let found = store.agent_for_login(login).await?;
     let now = Timestamp::now();
-    if let Some(until) = found.as_ref().and_then(|(_, failed)| failed.locked_until).filter(|until| *until > now) {
+    let lock_until = now.checked_add(LOCKOUT).map_err(Error::internal)?;
+    let Some((agent, failed)) = found else {
+        // A login nobody has counts its failures and locks like a real one (the store answers
+        // `RateLimited` while it is locked), so that the lockout does not tell which logins
+        // exist; the decoy hash makes it as slow.
+        store.record_failed_login(login, MAX_FAILED_LOGINS, lock_until).await?;
+        verify_password(decoy_hash(), password);
+        return Err(Error::Unauthorized(BAD_CREDENTIALS));
+    };
+    if let Some(until) = failed.locked_until.filter(|until| *until > now) {
         let retry_after_secs = until.duration_since(now).as_secs().max(1) as u64;
         return Err(Error::RateLimited { retry_after_secs });
     }
-    let password_ok =
-        verify_password(found.as_ref().map_or(decoy_hash(), |(agent, _)| agent.password_hash.as_str()), password);
-    match found {
-        Some((agent, failed)) if password_ok && agent.enabled => {
-            if failed.count > 0 || failed.locked_until.is_some() {
-                store.clear_failed_logins(login).await?;
-            }
-            Ok(agent)
+    if verify_password(&agent.password_hash, password) && agent.enabled {
+        if failed.count > 0 || failed.locked_until.is_some() {
+            store.clear_failed_logins(login).await?;
         }
-        Some(_) => {
-            let lock_until = now.checked_add(LOCKOUT).map_err(Error::internal)?;
-            store.record_failed_login(login, MAX_FAILED_LOGINS, lock_until).await?;
-            Err(Error::Unauthorized(BAD_CREDENTIALS))
-        }
-        None => Err(Error::Unauthorized(BAD_CREDENTIALS)),
+        return Ok(agent);
     }
+    store.record_failed_login(login, MAX_FAILED_LOGINS, lock_until).await?;
+    Err(Error::Unauthorized(BAD_CREDENTIALS))
 }
 
 pub async fn log_in(

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use rand::RngCore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -22,6 +23,7 @@ const LEASE: Duration = Duration::from_secs(30);
 pub struct KeyClaimed {
     record_key: String,
     request_hash: String,
+    owner: String,
 }
 
 impl KeyClaimed {
@@ -29,9 +31,18 @@ impl KeyClaimed {
         Ok(CompletedKey {
             record_key: self.record_key.clone(),
             request_hash: self.request_hash.clone(),
+            owner: self.owner.clone(),
             result: serde_json::to_string(result).map_err(Error::internal)?,
         })
     }
+}
+
+/// A token no other claim has: a request that outlived its lease cannot complete or release the
+/// claim of the retry that took the key over.
+fn new_owner() -> String {
+    let mut token = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut token);
+    hex::encode(token)
 }
 
 /// The request's key, scoped to the calling agent, and a hash of what the request asks for.
@@ -84,7 +95,8 @@ where
 {
     let fresh = |value| Outcome { value, replayed: false };
     let Some(key) = key else { return work(None).await.map(fresh) };
-    match store.claim_key(&key.record_key, &key.request_hash, LEASE).await? {
+    let owner = new_owner();
+    match store.claim_key(&key.record_key, &key.request_hash, &owner, LEASE).await? {
         KeyClaim::Claimed => {}
         KeyClaim::Completed(result) => {
             let value = serde_json::from_str(&result).map_err(Error::internal)?;
@@ -98,12 +110,12 @@ where
         }
         KeyClaim::Mismatch => return Err(Error::IdempotencyKeyReused),
     }
-    let claim = KeyClaimed { record_key: key.record_key.clone(), request_hash: key.request_hash };
+    let claim = KeyClaimed { record_key: key.record_key.clone(), request_hash: key.request_hash, owner: owner.clone() };
     match work(Some(claim)).await {
         Ok(value) => Ok(fresh(value)),
         Err(err) => {
             // A failed request writes nothing, its key included: a retry runs afresh.
-            if let Err(release) = store.release_key(&key.record_key).await {
+            if let Err(release) = store.release_key(&key.record_key, &owner).await {
                 tracing::warn!(error = %release, "could not release idempotency key");
             }
             Err(err)
@@ -136,5 +148,44 @@ mod tests {
         }
         assert!(RequestKey::from_header(Some(&"k".repeat(255)), 1, "POST", "/p", b"").unwrap().is_some());
         assert!(RequestKey::from_header(None, 1, "POST", "/p", b"").unwrap().is_none());
+    }
+
+    /// Remembers the owners it was given.
+    #[derive(Default)]
+    struct Owners {
+        claimed: std::sync::Mutex<Vec<String>>,
+        released: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl IdempotencyStore for Owners {
+        async fn claim_key(&self, _: &str, _: &str, owner: &str, _: Duration) -> Result<KeyClaim> {
+            self.claimed.lock().unwrap().push(owner.to_owned());
+            Ok(KeyClaim::Claimed)
+        }
+        async fn release_key(&self, _: &str, owner: &str) -> Result<()> {
+            self.released.lock().unwrap().push(owner.to_owned());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn each_claim_is_completed_and_released_by_its_own_owner() {
+        let store = Owners::default();
+        let key = || RequestKey::from_header(Some("k"), 1, "POST", "/p", b"{}").unwrap();
+        let completed = std::sync::Mutex::new(None);
+        let done = once(&store, key(), |claim| async {
+            *completed.lock().unwrap() = Some(claim.unwrap().complete(&1)?);
+            Ok(1u8)
+        });
+        assert_eq!(done.await.unwrap().value, 1);
+        let completed = completed.into_inner().unwrap().unwrap();
+        let failed = once(&store, key(), |_| async { Err::<u8, _>(Error::internal("boom")) }).await;
+        assert!(failed.is_err());
+        let claimed = store.claimed.lock().unwrap().clone();
+        assert_eq!(claimed.len(), 2);
+        assert_ne!(claimed[0], claimed[1], "every claim has its own owner");
+        assert!(claimed[0].len() >= 32, "{claimed:?}");
+        assert_eq!(completed.owner, claimed[0]);
+        assert_eq!(*store.released.lock().unwrap(), vec![claimed[1].clone()]);
     }
 }

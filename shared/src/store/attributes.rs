@@ -32,7 +32,8 @@ pub const EXPIRES_AT: Attr = Attr("expiresAt");
 // Counters.
 pub const COUNTER_VALUE: Attr = Attr("value");
 
-// Logins (`LOGIN#` items).
+// Logins (`LOGIN#` items). Only a real login's item carries `agentId`.
+pub const AGENT_ID: Attr = Attr("agentId");
 pub const FAILED_LOGINS: Attr = Attr("failedLogins");
 pub const LOCKED_UNTIL: Attr = Attr("lockedUntil");
 
@@ -48,6 +49,8 @@ pub const MESSAGE_ID: Attr = Attr("messageId");
 pub const STATE: Attr = Attr("state");
 pub const REQUEST_HASH: Attr = Attr("requestHash");
 pub const LEASE_UNTIL: Attr = Attr("leaseUntil");
+/// The random token of the request holding the claim.
+pub const OWNER: Attr = Attr("owner");
 
 /// The stored spelling of an enum value (`ThreadStatus::Open` → `"OPEN"`), from its serde form.
 pub fn spelling<T: Serialize>(value: T) -> AttributeValue {

@@ -69,6 +69,8 @@ pub enum Write {
 pub struct CompletedKey {
     pub record_key: String,
     pub request_hash: String,
+    /// The claim's owner token: only the request that holds the claim may complete it.
+    pub owner: String,
     pub result: String,
 }
 
@@ -213,8 +215,11 @@ pub trait ThreadStore {
 /// `Idempotency-Key` records.
 #[allow(async_fn_in_trait)]
 pub trait IdempotencyStore {
-    /// Claims an idempotency key for a request with this hash, for at most `lease`.
-    async fn claim_key(&self, record_key: &str, request_hash: &str, lease: Duration) -> Result<KeyClaim>;
-    /// Gives a claimed key back after the request failed, so a retry runs afresh.
-    async fn release_key(&self, record_key: &str) -> Result<()>;
+    /// Claims an idempotency key for a request with this hash, for at most `lease`, as `owner`
+    /// (random per claim): a request whose lease ran out and was taken over cannot finish the
+    /// new holder's claim.
+    async fn claim_key(&self, record_key: &str, request_hash: &str, owner: &str, lease: Duration) -> Result<KeyClaim>;
+    /// Gives a claimed key back after the request failed, so a retry runs afresh; a no-op unless
+    /// `owner` still holds it.
+    async fn release_key(&self, record_key: &str, owner: &str) -> Result<()>;
 }

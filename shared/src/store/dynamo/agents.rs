@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
-use jiff::Timestamp;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoStore, Key, NamePointer, decode, entity, keyed, n, number_attribute, s, storage_error};
@@ -30,12 +31,89 @@ fn key_map((pk, sk): Key) -> HashMap<String, AttributeValue> {
     HashMap::from([(attr::PK.name().to_owned(), s(&pk)), (attr::SK.name().to_owned(), s(&sk))])
 }
 
+/// How long the failures of a login nobody has are kept after the last one: long enough that it
+/// locks as a real login does, short enough that guessed names do not pile up in the table.
+const UNKNOWN_LOGIN_RETENTION: SignedDuration = SignedDuration::from_hours(24);
+
+/// What counting a failed login on one kind of `LOGIN#` item found.
+enum Counted {
+    /// Failures in a row, this one included.
+    Failures(u64),
+    /// Locked until then; nothing was counted.
+    Locked(Timestamp),
+    /// The item is of the other kind (an agent's login, or a name nobody has).
+    OtherKind,
+}
+
+impl DynamoStore {
+    /// Counts a failed login on the `LOGIN#` item of an agent (`known`), or else on an item that
+    /// carries only the count, the lock and an `expiresAt` (TTL), so that a login nobody has
+    /// locks like a real one and still disappears. Neither kind turns into the other here: a
+    /// real login's item never gets a TTL.
+    async fn count_failed_login(
+        &self,
+        login: &str,
+        known: bool,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> Result<Counted> {
+        let (agent_id, failed, locked, expires) =
+            (attr::AGENT_ID, attr::FAILED_LOGINS, attr::LOCKED_UNTIL, attr::EXPIRES_AT);
+        let not_locked = format!("(attribute_not_exists({0}) OR {0} <= :now)", locked.placeholder());
+        let mut request = self
+            .update_item(keys::login(login))
+            .expression_attribute_names(agent_id.placeholder(), agent_id.name())
+            .expression_attribute_names(failed.placeholder(), failed.name())
+            .expression_attribute_names(locked.placeholder(), locked.name())
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        request = if known {
+            request
+                .update_expression(format!("ADD {} :one", failed.placeholder()))
+                .condition_expression(format!("attribute_exists({}) AND {not_locked}", agent_id.placeholder()))
+        } else {
+            let expires_at = now.checked_add(UNKNOWN_LOGIN_RETENTION).map_err(Error::internal)?.max(lock_until);
+            request
+                .update_expression(format!(
+                    "ADD {} :one SET {} = :expires",
+                    failed.placeholder(),
+                    expires.placeholder()
+                ))
+                .condition_expression(format!("attribute_not_exists({}) AND {not_locked}", agent_id.placeholder()))
+                .expression_attribute_names(expires.placeholder(), expires.name())
+                .expression_attribute_values(":expires", n(expires_at.as_second()))
+        };
+        match request.send().await {
+            Ok(output) => Ok(Counted::Failures(number_attribute(output.attributes.as_ref(), failed).unwrap_or(0))),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    let old = refused.item.as_ref();
+                    let is_agent = old.is_some_and(|item| item.contains_key(agent_id.name()));
+                    let until = number_attribute(old, locked).and_then(|at| Timestamp::from_second(at as i64).ok());
+                    Ok(match until {
+                        Some(until) if is_agent == known && until > now => Counted::Locked(until),
+                        _ => Counted::OtherKind,
+                    })
+                }
+                _ => Err(storage_error(err)),
+            },
+        }
+    }
+}
+
 impl AgentStore for DynamoStore {
     async fn create_agent(&self, agent: &Agent) -> Result<Write> {
         let pointer = NamePointer { agent_id: Some(agent.agent_id), ..NamePointer::default() };
+        // The login is free when its item is absent or only counts failures of somebody guessing
+        // it (no agentId); the put replaces such an item, its count and TTL included.
+        let (pk, agent_id) = (attr::PK, attr::AGENT_ID);
+        let free_login =
+            format!("attribute_not_exists({}) OR attribute_not_exists({})", pk.placeholder(), agent_id.placeholder());
         self.transact(vec![
             self.put_new(entity(keys::agent(agent.agent_id), "AGENT", agent)?)?,
-            self.put_new(keyed(keys::login(&agent.login), &pointer)?)?,
+            self.put(keyed(keys::login(&agent.login), &pointer)?, Some(free_login), &[pk, agent_id], HashMap::new())?,
         ])
         .await
     }
@@ -69,20 +147,25 @@ impl AgentStore for DynamoStore {
         Ok(self.agent(agent_id).await?.map(|agent| (agent, failed)))
     }
 
+    /// A locked login counts nothing more and answers `RateLimited`: this is how a login nobody
+    /// has gets locked, as [`Self::agent_for_login`] does not see it.
     async fn record_failed_login(&self, login: &str, limit: u32, lock_until: Timestamp) -> Result<()> {
-        let (pk, failed, locked) = (attr::PK, attr::FAILED_LOGINS, attr::LOCKED_UNTIL);
-        let counted = self
-            .update_item(keys::login(login))
-            .update_expression(format!("ADD {} :one", failed.placeholder()))
-            .condition_expression(format!("attribute_exists({})", pk.placeholder()))
-            .expression_attribute_names(failed.placeholder(), failed.name())
-            .expression_attribute_names(pk.placeholder(), pk.name())
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(storage_error)?;
-        let count = number_attribute(counted.attributes.as_ref(), failed).unwrap_or(0);
+        let (failed, locked) = (attr::FAILED_LOGINS, attr::LOCKED_UNTIL);
+        let now = Timestamp::now();
+        // Most failures are typos of real logins: their item first.
+        let mut counted = self.count_failed_login(login, true, now, lock_until).await?;
+        if let Counted::OtherKind = counted {
+            counted = self.count_failed_login(login, false, now, lock_until).await?;
+        }
+        let count = match counted {
+            Counted::Failures(count) => count,
+            Counted::Locked(until) => {
+                let retry_after_secs = until.duration_since(now).as_secs().max(1) as u64;
+                return Err(Error::RateLimited { retry_after_secs });
+            }
+            // The login was created (or removed) between the two updates: nothing to count on.
+            Counted::OtherKind => return Ok(()),
+        };
         if count >= u64::from(limit) {
             self.update_item(keys::login(login))
                 .update_expression(format!("SET {} = :until, {} = :zero", locked.placeholder(), failed.placeholder()))

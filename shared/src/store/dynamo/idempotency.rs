@@ -30,6 +30,9 @@ struct KeyRecord {
     request_hash: String,
     /// Epoch seconds after which an unfinished claim may be taken over.
     lease_until: i64,
+    /// The token of the request holding the claim (absent on records older than the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
     /// The domain result of the completed request (JSON), rendered afresh for each retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     result: Option<String>,
@@ -42,35 +45,44 @@ fn epoch_after(duration: Duration) -> i64 {
 
 impl DynamoStore {
     /// The `DONE` record, to be written in the work's own transaction; only the holder of the
-    /// claim (same request hash, still in progress) may write it.
+    /// claim (still in progress, same request hash, same owner) may write it: a request that
+    /// outlived its lease finds the key taken over, and its transaction is refused.
     pub(super) fn completed_key_item(&self, key: &CompletedKey) -> Result<TransactWriteItem> {
         let record = KeyRecord {
             state: KeyState::Done,
             request_hash: key.request_hash.clone(),
             lease_until: 0,
+            owner: Some(key.owner.clone()),
             result: Some(key.result.clone()),
             expires_at: epoch_after(KEY_RETENTION),
         };
-        let (state, hash) = (attr::STATE, attr::REQUEST_HASH);
+        let (state, hash, owner) = (attr::STATE, attr::REQUEST_HASH, attr::OWNER);
         self.put(
             keyed(keys::idempotency(&key.record_key), &record)?,
-            Some(format!("{} = :in_progress AND {} = :hash", state.placeholder(), hash.placeholder())),
-            &[state, hash],
+            Some(format!(
+                "{} = :in_progress AND {} = :hash AND {} = :owner",
+                state.placeholder(),
+                hash.placeholder(),
+                owner.placeholder()
+            )),
+            &[state, hash, owner],
             HashMap::from([
                 (":in_progress".into(), spelling(KeyState::InProgress)),
                 (":hash".into(), s(&key.request_hash)),
+                (":owner".into(), s(&key.owner)),
             ]),
         )
     }
 }
 
 impl IdempotencyStore for DynamoStore {
-    async fn claim_key(&self, record_key: &str, request_hash: &str, lease: Duration) -> Result<KeyClaim> {
+    async fn claim_key(&self, record_key: &str, request_hash: &str, owner: &str, lease: Duration) -> Result<KeyClaim> {
         let now = Timestamp::now().as_second();
         let record = KeyRecord {
             state: KeyState::InProgress,
             request_hash: request_hash.to_owned(),
             lease_until: now + lease.as_secs() as i64,
+            owner: Some(owner.to_owned()),
             result: None,
             expires_at: epoch_after(KEY_RETENTION),
         };
@@ -116,18 +128,25 @@ impl IdempotencyStore for DynamoStore {
         })
     }
 
-    async fn release_key(&self, record_key: &str) -> Result<()> {
+    async fn release_key(&self, record_key: &str, owner: &str) -> Result<()> {
         let (pk, sk) = keys::idempotency(record_key);
-        let state = attr::STATE;
+        let (state, owner_attr) = (attr::STATE, attr::OWNER);
+        // Only our own unfinished claim: not a retry's that took it over after our lease ran out.
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(attr::PK.name(), AttributeValue::S(pk))
             .key(attr::SK.name(), AttributeValue::S(sk))
-            .condition_expression(format!("{} = :in_progress", state.placeholder()))
+            .condition_expression(format!(
+                "{} = :in_progress AND {} = :owner",
+                state.placeholder(),
+                owner_attr.placeholder()
+            ))
             .expression_attribute_names(state.placeholder(), state.name())
+            .expression_attribute_names(owner_attr.placeholder(), owner_attr.name())
             .expression_attribute_values(":in_progress", spelling(KeyState::InProgress))
+            .expression_attribute_values(":owner", s(owner))
             .send()
             .await;
         match result {
