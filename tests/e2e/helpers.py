@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import http.client
 import json
 import re
@@ -11,7 +12,7 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import requests
 
@@ -45,8 +46,13 @@ class Api:
         headers = dict(kwargs.pop("headers", None) or {})
         if token is not None:
             headers["Authorization"] = token
+        remember_credentials(headers)
+        remember_fields(kwargs.get("json"))
+        remember_body(kwargs.get("data"))
         # A fresh connection per call: safe from many threads at once.
         response = requests.request(method, self.base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
+        if path == "/api/auth/login" and response.status_code == 200:
+            remember_fields(response.json())  # the token and ticket handed out
         # cargo-lambda's emulator (the local front door, not our code) sometimes answers its own
         # problem-JSON 500 while it spawns another process of a function; a GET is safe to repeat.
         if method == "GET" and response.status_code == 500 and response.text.startswith(EMULATOR_500_PREFIX):
@@ -142,8 +148,10 @@ class RawResponse:
         return json.loads(self.body)
 
 
-def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> RawResponse:
+def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str | bytes]) -> RawResponse:
     """POST exactly these bytes with exactly these headers (plus Host), nothing re-serialised."""
+    remember_credentials(headers)
+    remember_body(body)
     url = urllib.parse.urlsplit(base_url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
     try:
@@ -157,6 +165,83 @@ def raw_post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> 
     finally:
         connection.close()
 
+
+# --- what the suite sent: test_zz_logs.py looks for each of these in the stack's log ------------
+
+# Body fields (both dialects, any format) that hold personal data, message content or secrets.
+SENSITIVE_FIELDS = frozenset(
+    {"text", "deviceAddress", "password", "token", "ticket", "url", "Message", "CustomerAlias", "Author"}
+)
+# Shorter values ("hello", "1") turn up in any log by chance; the suite's are longer.
+MIN_SCANNED_CHARS = 8
+PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
+SENT: set[str] = set()
+
+
+def remember(value: str) -> None:
+    """Notes one sensitive value (and the forms the server may turn it into) for the log scan."""
+    value = value.strip()
+    candidates = {value, value.removeprefix("Bearer ").strip()}
+    if PHONE_LIKE.match(value):
+        candidates.add(re.sub(r"[\s().-]", "", value))  # a phone number as the server normalises it
+    SENT.update(candidate for candidate in candidates if len(candidate) >= MIN_SCANNED_CHARS)
+
+
+def remember_fields(value: Any) -> None:
+    """Every sensitive field of a JSON value, nested ones and JSON Patch values included."""
+    if isinstance(value, dict):
+        patched = str(value.get("path", "")).rsplit("/", 1)[-1]
+        for key, item in value.items():
+            if isinstance(item, str) and (key in SENSITIVE_FIELDS or (key == "value" and patched in SENSITIVE_FIELDS)):
+                remember(item)
+            else:
+                remember_fields(item)
+    elif isinstance(value, list):
+        for item in value:
+            remember_fields(item)
+
+
+def remember_body(body: bytes | str | None) -> None:
+    """The sensitive fields of a raw body: JSON, XML or a form."""
+    if not body:
+        return
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    try:
+        remember_fields(json.loads(text))
+        return
+    except ValueError:
+        pass
+    if text.lstrip().startswith("<"):
+        try:
+            for element in ET.fromstring(text).iter():
+                if element.tag.rsplit("}", 1)[-1] in SENSITIVE_FIELDS and element.text:
+                    remember(element.text)
+        except ET.ParseError:
+            remember(text)
+        return
+    for key, values in urllib.parse.parse_qs(text).items():
+        if key in SENSITIVE_FIELDS:
+            for value in values:
+                remember(value)
+
+
+def remember_credentials(headers: Mapping[str, str]) -> None:
+    """Tokens, tickets, passwords and cookies of a request's headers."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            continue
+        name = name.lower()
+        if name == "authorization":
+            scheme, _, secret = value.partition(" ")
+            remember(secret)
+            if scheme.lower() == "basic":
+                with contextlib.suppress(ValueError):
+                    remember(base64.b64decode(secret).decode("utf-8", "replace").partition(":")[2])
+        elif name in ("so-apptoken", "x-xsrf-token"):
+            remember(value)
+        elif name == "cookie":
+            for cookie in value.split(";"):
+                remember(cookie.partition("=")[2])
 
 
 # --- the table ------------------------------------------------------------------------------------

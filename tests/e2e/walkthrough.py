@@ -8,6 +8,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from helpers import remember
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,9 +37,21 @@ def run(marker: str, tmp_path: Path) -> str:
     env["LOCAL_API_STATE"] = str(state)
     # The README keeps chat-admin at target/debug; the test runner may build elsewhere.
     script = block(marker).replace("target/debug/chat-admin", shlex.quote(os.environ["ADMIN_BIN"]))
+    remember_literals(script)
     result = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", script],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     return result.stdout
+
+
+def remember_literals(script: str) -> None:
+    """The texts, names and addresses the block sends as literals, for the log scan
+    (test_zz_logs.py); the password and tokens it uses are the suite's own."""
+    # Quotes may be escaped (inside a double-quoted shell string).
+    fields = r'\\?"(?:text|deviceAddress|Message|CustomerAlias)\\?":\s*\\?"([^"$\\]+)\\?"'
+    for value in re.findall(fields, script) + re.findall(r"<Message>([^<$]+)</Message>", script):
+        remember(value)
+    for value in re.findall(r'--name\s+"([^"$]+)"', script):
+        remember(value)
