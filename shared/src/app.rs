@@ -27,10 +27,15 @@ impl App {
     }
 
     pub async fn new(config: Config) -> App {
+        // Chosen with the template's 10 s function timeout: each call fits in the request's
+        // budget (`crate::deadline`, the invocation's time left less 0.7 s), a try that hangs
+        // is abandoned after 3 s so the SDK can try again, and a transaction's unknown outcome
+        // is resolved by the store within the budget.
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(8))
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(6))
                 .build(),
         );
         if let Some(endpoint) = &config.dynamodb_endpoint {

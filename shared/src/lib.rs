@@ -7,6 +7,7 @@
 pub mod app;
 pub mod config;
 pub mod core;
+pub mod deadline;
 pub mod edna;
 pub mod http;
 pub mod logging;

@@ -35,6 +35,8 @@ pub struct Event {
     headers: BTreeMap<String, String>,
     body: Option<String>,
     gateway_request_id: String,
+    /// The invocation's deadline (epoch ms) in the Lambda context, when set.
+    deadline_ms: Option<u64>,
 }
 
 impl Event {
@@ -59,6 +61,7 @@ impl Event {
             headers: BTreeMap::new(),
             body: None,
             gateway_request_id: uuid::Uuid::new_v4().to_string(),
+            deadline_ms: None,
         }
     }
 
@@ -138,8 +141,24 @@ impl Event {
         event.to_string()
     }
 
+    /// The invocation must be answered within `millis` from now (the Lambda context's deadline).
+    pub fn deadline_in(mut self, millis: u64) -> Self {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        self.deadline_ms = Some(now.as_millis() as u64 + millis);
+        self
+    }
+
     pub fn into_request(self) -> lambda_http::Request {
-        lambda_http::request::from_str(&self.to_json()).expect("lambda_http reads the event")
+        use lambda_http::RequestExt;
+        let request = lambda_http::request::from_str(&self.to_json()).expect("lambda_http reads the event");
+        match self.deadline_ms {
+            None => request,
+            Some(deadline) => {
+                let mut context = lambda_http::Context::default();
+                context.deadline = deadline;
+                request.with_lambda_context(context)
+            }
+        }
     }
 }
 
@@ -267,4 +286,80 @@ where
     Fut: std::future::Future<Output = crate::Result<D::Answer>>,
 {
     crate::http::respond::<D, _, _>(app, route, handler, event.into_request()).await
+}
+
+/// A proxy in front of DynamoDB Local that loses the answer of the first `TransactWriteItems`
+/// it forwards: DynamoDB commits the transaction, the caller sees the connection close. What a
+/// send then answers shows whether an unknown outcome is resolved before answering.
+pub struct LosingProxy {
+    pub endpoint: String,
+    pub lost: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl LosingProxy {
+    /// Starts the proxy for `upstream` (host:port); it loses the answers of the first `lose`
+    /// transactions.
+    pub async fn start(upstream: String, lose: u32) -> LosingProxy {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let lost = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = lost.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, counter) = (upstream.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let _ = relay(client, &upstream, |request| {
+                        let is_transaction = request.windows(19).any(|w| w == b"TransactWriteItems\r");
+                        is_transaction && counter.fetch_add(1, Ordering::SeqCst) < lose
+                    })
+                    .await;
+                });
+            }
+        });
+        LosingProxy { endpoint, lost }
+    }
+}
+
+/// Relays HTTP/1.1 requests of one connection; `lose(request)` true: forwards the request,
+/// reads the answer, and closes the connection instead of passing it on.
+async fn relay(
+    mut client: tokio::net::TcpStream,
+    upstream: &str,
+    mut lose: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut server = tokio::net::TcpStream::connect(upstream).await?;
+    loop {
+        let Some(request) = read_message(&mut client).await? else { return Ok(()) };
+        server.write_all(&request).await?;
+        let Some(answer) = read_message(&mut server).await? else { return Ok(()) };
+        if lose(&request) {
+            return Ok(()); // dropping both connections: the answer is lost
+        }
+        client.write_all(&answer).await?;
+    }
+}
+
+/// One HTTP/1.1 message with a `Content-Length` body; `None` at the end of the stream.
+async fn read_message(stream: &mut tokio::net::TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    let mut message = Vec::new();
+    let mut byte = [0u8; 1];
+    while !message.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 {
+            return Ok(None);
+        }
+        message.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&message).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await?;
+    message.extend_from_slice(&body);
+    Ok(Some(message))
 }

@@ -290,6 +290,61 @@ async fn a_warm_send_costs_two_round_trips_three_requests_and_at_most_four_write
 }
 
 #[tokio::test]
+async fn a_stalled_database_gets_our_503_before_the_invocation_deadline() {
+    // A "database" that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some("stalled".into()),
+        "DYNAMODB_ENDPOINT" => Some(format!("http://{address}")),
+        _ => None,
+    })
+    .unwrap();
+    let app: &'static App = Box::leak(Box::new(App::new(config).await));
+    let event = Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
+        .bearer("Bearer 1.token")
+        .json(&json!({"text": "x", "threadsClientId": 1}))
+        .deadline_in(2_000);
+    let started = std::time::Instant::now();
+    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    let took = started.elapsed();
+    assert_eq!((status, body["code"].as_str()), (503, Some("STORAGE_UNAVAILABLE")), "{body}");
+    assert_eq!(response.headers()["retry-after"], "1");
+    // The budget is the 2 s left less the margin for answering.
+    assert!(took < std::time::Duration::from_millis(1_900), "answered after {took:?}");
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_was_lost_is_stored_once_and_answered_200() {
+    let app = testing::app().await;
+    let (agent, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
+    let proxy = testing::LosingProxy::start(upstream, 1).await;
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
+        other => std::env::var(other).ok(),
+    })
+    .unwrap();
+    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await));
+    let (status, reply) =
+        send(through_proxy, &token, json!({"text": "once", "threadsClientId": client.client_id})).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(proxy.lost.load(std::sync::atomic::Ordering::SeqCst), 2, "one answer lost, then the retry");
+    let thread_id = reply["threadId"].as_u64().unwrap();
+    let page = app.store.messages(thread_id, 10, PageStart::NewestBefore(None)).await.unwrap();
+    let stored: Vec<u64> = page.messages.iter().map(|m| m.message_id).collect();
+    assert_eq!(stored, [reply["id"].as_u64().unwrap()], "stored exactly once");
+    assert_eq!(page.messages[0].agent_id, agent.agent_id);
+}
+
+#[tokio::test]
 async fn an_unreachable_database_is_a_retryable_503() {
     let config = shared::config::Config::from_lookup(|name| match name {
         "TABLE_NAME" => Some("unreachable".into()),

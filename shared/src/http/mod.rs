@@ -16,7 +16,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::{Body, Request, Response, service_fn};
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 
 use crate::{App, Error, Result};
 
@@ -70,6 +70,7 @@ where
     Fut: Future<Output = Result<D::Answer>>,
 {
     let started = Instant::now();
+    let deadline = crate::deadline::from_invocation(event.lambda_context_ref().map(|context| context.deadline));
     let (requests_before, round_trips_before) = (app.store.requests_sent(), app.store.round_trips());
     let (read_units_before, write_units_before) = app.store.capacity_units();
     let request = ApiRequest::from_event(event, route);
@@ -77,7 +78,15 @@ where
     let method = request.method().to_owned();
     let (context, negotiated) = D::negotiate(&request);
     let outcome = match negotiated.and_then(|()| request.check_size()) {
-        Ok(()) => handler(app, request).await.and_then(|answer| D::render(answer, &context)),
+        // The store resolves a write before the deadline; a read still waiting then is dropped.
+        Ok(()) => {
+            match tokio::time::timeout_at(deadline.into(), crate::deadline::within(deadline, handler(app, request)))
+                .await
+            {
+                Ok(answer) => answer.and_then(|answer| D::render(answer, &context)),
+                Err(_) => Err(Error::StorageUnavailable("the request's deadline passed".into())),
+            }
+        }
         Err(err) => Err(err),
     };
     let reply = outcome.unwrap_or_else(|err| {

@@ -8,6 +8,7 @@ mod threads;
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -19,9 +20,14 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::attributes::{self as attr, Attr};
 use super::{IdKind, IdStore, RequestCounter, Write, keys};
-use crate::{Error, Result};
+use crate::{Error, Result, deadline};
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Longest a transaction try may take before it is tried again (with the same token).
+const TRY_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// Too little time left for a try to be worth sending.
+const MIN_TRY: Duration = Duration::from_millis(150);
 type Key = (String, String);
 
 #[derive(Clone, Debug)]
@@ -116,20 +122,45 @@ impl DynamoStore {
     }
 
     /// Writes all items or none; `Refused` when a condition failed or a concurrent
-    /// transaction touched the same items.
+    /// transaction touched the same items. A try whose outcome is unknown (a timeout, a lost
+    /// connection, a 5xx) is tried again with the same `ClientRequestToken` while the request's
+    /// budget lasts: DynamoDB applies a token's transaction once, so the retry either finds it
+    /// committed or commits it — a 503 never hides a stored write unless the database stayed
+    /// unreachable until the deadline.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Write> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Write::Done),
-            Err(err) => match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
-                    if cancelled.cancellation_reasons().iter().any(|reason| {
-                        matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
-                    }) =>
-                {
-                    Ok(Write::Refused)
-                }
-                _ => Err(storage_error(err)),
-            },
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let left = deadline::remaining();
+            if left < MIN_TRY {
+                return Err(Error::StorageUnavailable(format!("transaction not confirmed after {tries} tries")));
+            }
+            let send = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send();
+            let unknown = match tokio::time::timeout(left.min(TRY_TIMEOUT), send).await {
+                Ok(Ok(_)) => return Ok(Write::Done),
+                Ok(Err(err)) => match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
+                        if cancelled.cancellation_reasons().iter().any(|reason| {
+                            matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
+                        }) =>
+                    {
+                        return Ok(Write::Refused);
+                    }
+                    _ => match storage_error(err) {
+                        Error::StorageUnavailable(detail) => detail,
+                        other => return Err(other),
+                    },
+                },
+                Err(_) => "no answer in time".to_owned(),
+            };
+            tracing::warn!(tries, detail = %unknown, "transaction outcome unknown; trying again with its token");
+            tokio::time::sleep(Duration::from_millis(50 * u64::from(tries.min(10)))).await;
         }
     }
 
@@ -212,6 +243,8 @@ fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
 }
 
 /// Maps SDK failures: throttling and transport problems are retryable (503), the rest are ours.
+/// The detail names the kind of failure and the service's code, never the request (whose items
+/// hold addresses, text and hashes).
 fn storage_error<E, R>(err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -231,13 +264,22 @@ where
         )
     };
     match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::StorageUnavailable(format!("{err:?}"))
-        }
+        SdkError::TimeoutError(_) => Error::StorageUnavailable("dynamodb: timeout".into()),
+        SdkError::DispatchFailure(failure) => Error::StorageUnavailable(format!(
+            "dynamodb: dispatch failure (timeout: {}, io: {})",
+            failure.is_timeout(),
+            failure.is_io()
+        )),
+        SdkError::ResponseError(_) => Error::StorageUnavailable("dynamodb: unreadable response".into()),
         SdkError::ServiceError(service) if retryable_code(service.err().code()) => {
-            Error::StorageUnavailable(format!("{}", service.err()))
+            Error::StorageUnavailable(format!("dynamodb: {}", service.err().code().unwrap_or("retryable error")))
         }
-        _ => Error::internal(format!("dynamodb: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&err))),
+        SdkError::ServiceError(service) => Error::internal(format!(
+            "dynamodb: {}: {}",
+            service.err().code().unwrap_or("unknown"),
+            service.err().message().unwrap_or_default()
+        )),
+        _ => Error::internal("dynamodb: the request could not be built"),
     }
 }
 
