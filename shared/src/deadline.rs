@@ -12,6 +12,9 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(700);
 /// template's 10 s function timeout less the margin.
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(9_300);
 
+/// Any real deadline is later than this (2001-09-09, in ms since the epoch).
+const EPOCH_MS_2001: u64 = 1_000_000_000_000;
+
 tokio::task_local! {
     static DEADLINE: Instant;
 }
@@ -20,7 +23,8 @@ tokio::task_local! {
 pub fn from_invocation(deadline_epoch_ms: Option<u64>) -> Instant {
     let now = Instant::now();
     let budget = deadline_epoch_ms
-        .filter(|ms| *ms > 0)
+        // cargo-lambda's emulator sends its timeout (600000) where Lambda sends an epoch time.
+        .filter(|ms| *ms >= EPOCH_MS_2001)
         .map(|ms| {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
             Duration::from_millis(ms).saturating_sub(now).saturating_sub(ANSWER_MARGIN)
@@ -50,8 +54,10 @@ mod tests {
         assert!(budget <= Duration::from_millis(2_300) && budget > Duration::from_millis(2_000), "{budget:?}");
         let none = from_invocation(None).saturating_duration_since(Instant::now());
         assert!(none <= DEFAULT_BUDGET && none > DEFAULT_BUDGET - Duration::from_millis(100));
-        let past = from_invocation(Some(1)).saturating_duration_since(Instant::now());
+        let past = from_invocation(Some(EPOCH_MS_2001)).saturating_duration_since(Instant::now());
         assert_eq!(past, Duration::ZERO);
+        let emulator = from_invocation(Some(600_000)).saturating_duration_since(Instant::now());
+        assert!(emulator > DEFAULT_BUDGET - Duration::from_millis(100), "not a deadline: {emulator:?}");
     }
 
     #[tokio::test]

@@ -86,13 +86,13 @@ fn normalise_phone(raw: &str) -> std::result::Result<String, String> {
     if (5..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(compact)
     } else {
-        Err(format!("{raw:?} is not a phone number: 5 to 15 digits with an optional leading +"))
+        Err("deviceAddress is not a phone number: 5 to 15 digits with an optional leading +".into())
     }
 }
 
 /// `local@domain.tld`; the domain is case-insensitive and kept in lower case.
 fn normalise_email(raw: &str) -> std::result::Result<String, String> {
-    let invalid = || format!("{raw:?} is not an e-mail address");
+    let invalid = || "deviceAddress is not an e-mail address".to_owned();
     let address = raw.trim();
     if address.chars().count() > MAX_EMAIL_CHARS || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());

@@ -80,8 +80,11 @@ where
     let outcome = match negotiated.and_then(|()| request.check_size()) {
         // The store resolves a write before the deadline; a read still waiting then is dropped.
         Ok(()) => {
-            match tokio::time::timeout_at(deadline.into(), crate::deadline::within(deadline, handler(app, request)))
-                .await
+            match tokio::time::timeout_at(
+                deadline.into(),
+                crate::deadline::within(deadline, Box::pin(handler(app, request))),
+            )
+            .await
             {
                 Ok(answer) => answer.and_then(|answer| D::render(answer, &context)),
                 Err(_) => Err(Error::StorageUnavailable("the request's deadline passed".into())),
@@ -106,6 +109,7 @@ where
         dynamodb_round_trips = app.store.round_trips() - round_trips_before,
         dynamodb_read_units = read_units - read_units_before,
         dynamodb_write_units = write_units - write_units_before,
+        budget_ms = deadline.saturating_duration_since(started).as_millis() as u64,
         request_id = %request_id,
         "request"
     );

@@ -158,7 +158,8 @@ pub trait AgentStore {
     }
     /// The agent with this login and its recent failed logins.
     async fn agent_for_login(&self, login: &str) -> Result<Option<(Agent, FailedLogins)>>;
-    /// Counts a failed login; after `limit` of them the login is locked until `lock_until`.
+    /// Counts a failed login, of an unknown login too; after `limit` of them the login is locked
+    /// until `lock_until`. `Err(RateLimited)` while the login is locked.
     async fn record_failed_login(&self, login: &str, limit: u32, lock_until: jiff::Timestamp) -> Result<()>;
     /// Forgets failed logins and any lock.
     async fn clear_failed_logins(&self, login: &str) -> Result<()>;

@@ -239,7 +239,9 @@ fn entity<T: Serialize>(key: Key, name: &str, value: &T) -> Result<Item> {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T> {
-    from_item(item).map_err(|err| Error::internal(format!("stored item does not decode: {err}")))
+    // serde's message may quote the stored value: name the type only.
+    from_item(item)
+        .map_err(|_| Error::internal(format!("stored item does not decode as {}", std::any::type_name::<T>())))
 }
 
 /// Maps SDK failures: throttling and transport problems are retryable (503), the rest are ours.
