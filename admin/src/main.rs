@@ -115,7 +115,13 @@ fn describe(err: &Error) -> String {
 async fn run(command: Command) -> Result<serde_json::Value> {
     // A one-shot process: ids one at a time, so that no reserved block is thrown away.
     let config = shared::config::Config { id_block: 1, ..shared::config::Config::from_env()? };
-    let app = App::from_config(config).await?;
+    let app: &'static App = if config.dynamodb_endpoint.is_some() {
+        App::from_config(config).await?
+    } else {
+        // Against AWS: the operator's profile, SSO or role, through aws-config's chain.
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        Box::leak(Box::new(App::with_dynamodb(config, aws_sdk_dynamodb::config::Builder::from(&sdk))))
+    };
     let store = &app.store;
     Ok(match command {
         Command::Agent(AgentCommand::Create { login, role }) => {

@@ -1,8 +1,10 @@
 //! Everything a function builds once per container: configuration, logging and the store.
 
-use aws_config::{BehaviorVersion, timeout::TimeoutConfig};
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use std::time::Duration;
+
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use crate::config::Config;
 use crate::store::DynamoStore;
@@ -26,30 +28,52 @@ impl App {
         Ok(Box::leak(Box::new(App::new(config).await)))
     }
 
+    /// The app with a DynamoDB client configured from the environment as Lambda sets it up:
+    /// region `AWS_REGION`, the execution role's credentials in `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. Without aws-config's credential chain
+    /// the functions link neither the STS nor the SSO client.
     pub async fn new(config: Config) -> App {
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let local = config.dynamodb_endpoint.is_some();
+        let mut dynamodb = aws_sdk_dynamodb::Config::builder().behavior_version(BehaviorVersion::latest());
+        if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+            dynamodb = dynamodb.region(Region::new(region));
+        } else if local {
+            dynamodb = dynamodb.region(Region::new("us-east-1"));
+        }
+        match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+            (Some(key), Some(secret)) => {
+                let credentials = Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "environment");
+                dynamodb = dynamodb.credentials_provider(credentials);
+            }
+            // DynamoDB Local accepts any credentials.
+            _ if local => {
+                dynamodb = dynamodb.credentials_provider(Credentials::new("local", "local", None, None, "local"))
+            }
+            _ => tracing::warn!("no AWS credentials in the environment; DynamoDB calls will fail"),
+        }
+        if let Some(endpoint) = &config.dynamodb_endpoint {
+            dynamodb = dynamodb.endpoint_url(endpoint);
+        }
+        App::with_dynamodb(config, dynamodb)
+    }
+
+    /// The app with a DynamoDB client from `dynamodb` (the operator's command passes one built
+    /// by aws-config's full credential chain), with this crate's HTTP client and timeouts.
+    pub fn with_dynamodb(config: Config, dynamodb: aws_sdk_dynamodb::config::Builder) -> App {
+        // rustls on ring: one TLS stack, smaller than aws-lc.
+        let http =
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
         // Chosen with the template's 10 s function timeout: each call fits in the request's
         // budget (`crate::deadline`, the invocation's time left less 0.7 s), a try that hangs
         // is abandoned after 3 s so the SDK can try again, and a transaction's unknown outcome
         // is resolved by the store within the budget.
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(6))
-                .build(),
-        );
-        if let Some(endpoint) = &config.dynamodb_endpoint {
-            // DynamoDB Local accepts any credentials; do not wait for a credential chain that has
-            // nothing to find on a laptop.
-            loader = loader.endpoint_url(endpoint);
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader.credentials_provider(Credentials::new("local", "local", None, None, "local"));
-            }
-            if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-                loader = loader.region(Region::new("us-east-1"));
-            }
-        }
-        let sdk_config = loader.load().await;
-        App { store: DynamoStore::new(&sdk_config, config.table_name.clone(), config.id_block), config }
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(6))
+            .build();
+        let dynamodb = dynamodb.http_client(http).timeout_config(timeouts);
+        App { store: DynamoStore::new(dynamodb, config.table_name.clone(), config.id_block), config }
     }
 }

@@ -1,28 +1,38 @@
 //! Structured JSON logs, one line per event, set up once per container.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The AWS SDK and HTTP stack log request details at debug and trace; items hold password
 /// hashes, so they stay at info whatever `LOG_LEVEL` asks for.
 const QUIET_DEPENDENCIES: &str = "aws_smithy_runtime=info,aws_smithy_http_client=info,aws_sdk_dynamodb=info,\
 aws_config=info,aws_runtime=info,hyper=info,hyper_util=info,h2=info,rustls=info";
 
-fn filter(level: &str) -> EnvFilter {
-    EnvFilter::try_new(format!("{level},{QUIET_DEPENDENCIES}"))
-        .unwrap_or_else(|_| EnvFilter::new(format!("info,{QUIET_DEPENDENCIES}")))
+/// `LOG_LEVEL` as `target=level` directives (a bare level is the default), with the quiet
+/// dependencies after it; a filter of targets, not `EnvFilter`, which would link a regex engine.
+fn filter(level: &str) -> Targets {
+    format!("{level},{QUIET_DEPENDENCIES}")
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO).with_targets(quiet()))
+}
+
+fn quiet() -> Vec<(&'static str, tracing::Level)> {
+    QUIET_DEPENDENCIES
+        .split(',')
+        .filter_map(|directive| Some((directive.split_once('=')?.0, tracing::Level::INFO)))
+        .collect()
 }
 
 pub fn init(level: &str) {
-    let filter = filter(level);
-    // A second call (tests build many apps in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let layer = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(filter)
-        .try_init();
+        .with_target(false);
+    // A second call (tests build many apps in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layer).with(filter(level)).try_init();
 }
 
 #[cfg(test)]
@@ -55,11 +65,13 @@ mod tests {
     #[test]
     fn trace_level_does_not_open_the_sdk_logs() {
         let captured = Captured::default();
+        use tracing_subscriber::layer::SubscriberExt;
         let subscriber = tracing_subscriber::fmt()
             .json()
-            .with_env_filter(super::filter("trace"))
+            .with_max_level(tracing::Level::TRACE)
             .with_writer(captured.clone())
-            .finish();
+            .finish()
+            .with(super::filter("trace"));
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(target: "shared::sending", "ours");
             tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "request body with a password hash");
@@ -67,5 +79,13 @@ mod tests {
         let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         assert!(output.contains("ours"), "{output}");
         assert!(!output.contains("password hash"), "{output}");
+    }
+
+    #[test]
+    fn a_level_the_filter_cannot_read_falls_back_to_info() {
+        let filter = super::filter("[span]=weird{");
+        assert!(filter.would_enable("shared::sending", &tracing::Level::INFO));
+        assert!(!filter.would_enable("shared::sending", &tracing::Level::DEBUG));
+        assert!(!filter.would_enable("aws_smithy_runtime::client", &tracing::Level::DEBUG));
     }
 }

@@ -69,11 +69,11 @@ impl IdBlocks {
 }
 
 impl DynamoStore {
-    /// A store on `table`, counting every request the client built from `sdk_config` sends,
+    /// A store on `table`, counting every request the client configured by `config` sends,
     /// reserving message ids `id_block` at a time.
-    pub fn new(sdk_config: &aws_config::SdkConfig, table: impl Into<String>, id_block: u64) -> Self {
+    pub fn new(config: aws_sdk_dynamodb::config::Builder, table: impl Into<String>, id_block: u64) -> Self {
         let requests = RequestCounter::default();
-        let config = aws_sdk_dynamodb::config::Builder::from(sdk_config).interceptor(requests.clone()).build();
+        let config = config.interceptor(requests.clone()).build();
         let ids = Arc::new(IdBlocks { block: id_block.max(1), reserved: Mutex::new(HashMap::new()) });
         DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests, ids }
     }
