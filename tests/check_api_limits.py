@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from check_policies import CfnLoader
+from template_checks import CfnLoader, report
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_LOG_FIELDS = (
@@ -80,13 +80,11 @@ def main() -> int:
     with args.template.open(encoding="utf-8") as f:
         template = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (SafeLoader subclass)
     problems = check(template)
-    if problems:
-        print("API limits and access logs:", file=sys.stderr)
-        for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
-    print(f"api limits: OK (throttled, JSON access logs with {len(ACCESS_LOG_FIELDS)}+ fields)")
-    return 0
+    return report(
+        "API limits and access logs",
+        problems,
+        f"api limits: OK (throttled, JSON access logs with {len(ACCESS_LOG_FIELDS)}+ fields)",
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from template_checks import CfnLoader, report
+
 ROOT = Path(__file__).resolve().parent.parent
 STORE = ROOT / "shared" / "src" / "store"
 
@@ -170,19 +172,6 @@ def derived_actions(store_dir: Path) -> dict[str, set[str]]:
 # --- the template -------------------------------------------------------------------------------
 
 
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that accepts CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...)."""
-
-
-def _cfn_tag(loader: yaml.Loader, tag_suffix: str, node: yaml.Node):
-    if isinstance(node, yaml.ScalarNode):
-        return {tag_suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {tag_suffix: loader.construct_sequence(node, deep=True)}
-    return {tag_suffix: loader.construct_mapping(node, deep=True)}
-
-
-CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 def granted(template: dict, problems: list[str]) -> dict[str, set[str] | None]:
@@ -260,13 +249,11 @@ def main() -> int:
         for action in sorted(grant - needed):
             problems.append(f"{binary}: is granted dynamodb:{action}, which none of its calls needs")
 
-    if problems:
-        print("IAM policies differ from the calls the functions make:", file=sys.stderr)
-        for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
-    print(f"policies: OK ({len(FUNCTIONS)} functions, each granted exactly the DynamoDB actions it calls)")
-    return 0
+    return report(
+        "IAM policies differ from the calls the functions make",
+        problems,
+        f"policies: OK ({len(FUNCTIONS)} functions, each granted exactly the DynamoDB actions it calls)",
+    )
 
 
 if __name__ == "__main__":

@@ -27,28 +27,15 @@ from pathlib import Path
 
 import yaml
 
+from template_checks import CfnLoader, report
+
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 TEMPLATE_CATCH_ALL_PATHS = {"$default", "/$default", "/{proxy+}"}
 ROUTER_CATCH_ALL = re.compile(r"^/\{\*[^}/]+\}$")
-
-
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that accepts CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...)."""
-
-
 RUST_ROUTE = re.compile(r'Route\s*\{\s*method:\s*"([A-Z]+)",\s*pattern:\s*"([^"]+)"\s*\}')
 
 
-def _cfn_tag(loader: yaml.Loader, tag_suffix: str, node: yaml.Node):
-    if isinstance(node, yaml.ScalarNode):
-        return {tag_suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {tag_suffix: loader.construct_sequence(node, deep=True)}
-    return {tag_suffix: loader.construct_mapping(node, deep=True)}
-
-
-CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 def template_routes(path: Path, problems: list[str]) -> tuple[set[tuple[str, str, str]], set[str]]:
@@ -194,13 +181,11 @@ def main() -> int:
     for method, route_path in sorted(shared_routes - template_pairs):
         problems.append(f"only in shared/src/routes.rs: {method} {route_path}")
 
-    if problems:
-        print("check_routes: template.yaml and the Cargo.toml watch router differ:", file=sys.stderr)
-        for p in problems:
-            print(f"  - {p}", file=sys.stderr)
-        return 1
-    print(f"check_routes: {len(t_routes)} routes + catch-all ({catch_all_bin}) agree")
-    return 0
+    return report(
+        "check_routes: template.yaml and the Cargo.toml watch router differ",
+        problems,
+        f"check_routes: {len(t_routes)} routes + catch-all ({catch_all_bin}) agree",
+    )
 
 
 if __name__ == "__main__":
