@@ -151,3 +151,7 @@ def template_memory_mb() -> int:
 
 if __name__ == "__main__":
     main()
+    if os.environ.get("BENCH_LOAD", "1") != "0":
+        import bench_load
+
+        bench_load.main()
