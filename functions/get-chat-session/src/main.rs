@@ -16,7 +16,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
     let authentication = superoffice::authenticate(app, &request, MESSAGING_ROLES);
     let session_id = match superoffice::session_id(&request) {
         Ok(id) => id,
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, session_id)).await?;
     Ok(Answer::session(summary))

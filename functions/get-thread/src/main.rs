@@ -16,7 +16,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
     let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
     let thread_id = match request.path_id("threadId") {
         Ok(id) => id,
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, thread_id)).await?;
     edna::ok(&ThreadView::from(summary))

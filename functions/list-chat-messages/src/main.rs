@@ -28,7 +28,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
     })();
     let (session_id, limit, after) = match parsed {
         Ok(valid) => valid,
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let listing = threads::list_messages_after(&app.store, session_id, after, limit);
     let (_, page) = http::authenticated(authentication, listing).await?;

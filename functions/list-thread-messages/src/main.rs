@@ -23,7 +23,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
     })();
     let (thread_id, limit, before) = match parsed {
         Ok(valid) => valid,
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let listing = threads::list_messages(&app.store, thread_id, limit, PageStart::NewestBefore(before));
     let (_, page) = http::authenticated(authentication, listing).await?;

@@ -19,8 +19,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
         .and_then(|id| Ok((id, body::fields(&request, "ChatMessage", wire::default_message())?)));
     let (session_id, fields) = match parsed {
         Ok(valid) => valid,
-        // Bad credentials are told before a bad body.
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let (agent, thread) = http::authenticated(authentication, threads::existing_thread(&app.store, session_id)).await?;
     let draft = wire::message_draft(&fields, session_id, &agent)?;

@@ -22,8 +22,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
     let parsed = edna::body::<OutgoingToDeviceRequest>(&request).and_then(OutgoingToDeviceRequest::validate);
     let (target, content) = match parsed {
         Ok(valid) => valid,
-        // Bad credentials are told before a bad body.
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let (agent, lookup) = http::authenticated(authentication, devices::look_up(&app.store, &target)).await?;
     let key = request.idempotency_key(agent.agent_id)?;

@@ -20,8 +20,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
     let authentication = edna::authenticate(app, &request, MESSAGING_ROLES);
     let (recipient, content) = match edna::body::<OutgoingRequest>(&request).and_then(OutgoingRequest::validate) {
         Ok(valid) => valid,
-        // Bad credentials are told before a bad body.
-        Err(invalid) => return Err(authentication.await.err().unwrap_or(invalid)),
+        Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let (agent, client) = http::authenticated(authentication, sending::find_client(&app.store, &recipient)).await?;
     let key = request.idempotency_key(agent.agent_id)?;

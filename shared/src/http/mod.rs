@@ -49,6 +49,11 @@ pub async fn authenticated<A, T>(
     Ok((authentication?, work?))
 }
 
+/// The error for a request that did not parse: bad credentials are told before a bad request.
+pub async fn refused<A>(authentication: impl Future<Output = Result<A>>, invalid: Error) -> Error {
+    authentication.await.err().unwrap_or(invalid)
+}
+
 /// Runs the Lambda loop for one route. Call from `main` after building the [`App`].
 pub async fn serve<D, H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where

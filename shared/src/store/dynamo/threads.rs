@@ -116,7 +116,7 @@ impl ThreadStore for DynamoStore {
     async fn messages(&self, thread_id: u64, limit: usize, start: PageStart) -> Result<MessagePage> {
         let (pk, _) = keys::thread(thread_id);
         // Message sort keys lie between "MSG#" and "MSG$" ('$' follows '#').
-        let first = format!("{}", keys::MESSAGE_PREFIX);
+        let first = keys::MESSAGE_PREFIX.to_owned();
         let last = format!("{}$", keys::MESSAGE_PREFIX.trim_end_matches('#'));
         let (newest_first, condition, bound) = match start {
             PageStart::NewestBefore(None) => (true, "BETWEEN :first AND :last", None),
