@@ -10,6 +10,7 @@ pub mod core;
 pub mod deadline;
 pub mod edna;
 pub mod http;
+pub mod json;
 pub mod logging;
 pub mod routes;
 pub mod store;

@@ -197,6 +197,35 @@ async fn an_attachment_only_message_is_accepted_and_stored_whole() {
 }
 
 #[tokio::test]
+async fn integers_written_as_json_numbers_with_a_zero_fraction_are_integers() {
+    // JSON Schema (and so the OpenAPI document) counts 82825.0 as an integer: so does the body.
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let file = json!({"url": "https://example.com/a.pdf", "name": "a.pdf", "size": 82825.0});
+    let body = json!({"text": "x", "attachments": [file], "threadsClientId": client.client_id as f64});
+    let (status, reply) = send(app, &token, body).await;
+    assert_eq!(status, 200, "{reply}");
+    let thread_id = reply["threadId"].as_u64().unwrap();
+    let (status, again) = send(app, &token, json!({"text": "y", "threadId": thread_id as f64})).await;
+    assert_eq!((status, again["threadId"].as_u64()), (200, Some(thread_id)), "{again}");
+    let page = app.store.messages(thread_id, 2, PageStart::NewestBefore(None)).await.unwrap();
+    assert_eq!(page.messages[1].attachments[0].size, Some(82825));
+    assert_eq!(serde_json::to_value(&page.messages[1].attachments[0]).unwrap()["size"], json!(82825));
+
+    // A fraction, or a number beyond 2^53 - 1, is still refused, naming the field.
+    for (size, field) in [(json!(82825.5), "attachments[0].size"), (json!(9.007_199_254_740_992e15), "attachments[0].size")]
+    {
+        let file = json!({"url": "https://example.com/a.pdf", "name": "a.pdf", "size": size});
+        let (status, reply) =
+            send(app, &token, json!({"text": "x", "attachments": [file], "threadsClientId": client.client_id})).await;
+        assert_eq!((status, reply["field"].clone()), (400, json!(field)), "{size}: {reply}");
+    }
+    let (status, reply) = send(app, &token, json!({"text": "x", "threadId": 2.5})).await;
+    assert_eq!((status, reply["field"].clone()), (400, json!("threadId")), "{reply}");
+}
+
+#[tokio::test]
 async fn a_retry_with_the_same_idempotency_key_creates_nothing_new() {
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Integrator).await;

@@ -167,7 +167,8 @@ pub struct Attachment {
     pub name: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// In bytes; `82825.0` reads as 82825 (see [`crate::json`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::json::optional_count")]
     pub size: Option<u64>,
 }
 

@@ -99,7 +99,7 @@ pub async fn list_messages_after(
         .await?
         .ok_or_else(|| Error::not_found(Some("threadId"), format!("no thread with threadId {thread_id}")))?;
     let message =
-        message.ok_or_else(|| Error::invalid("after", format!("session {thread_id} has no message {after}")))?;
+        message.ok_or_else(|| Error::not_found(Some("after"), format!("session {thread_id} has no message {after}")))?;
     store.messages(thread_id, limit, PageStart::OldestAfter(Some(MessagePosition::of(&message)))).await
 }
 

@@ -55,10 +55,10 @@ pub struct OutgoingRequest {
     /// External client id.
     #[serde(default)]
     pub client_id: Option<String>,
-    /// Internal client id.
-    #[serde(default)]
+    /// Internal client id. Integers may come as `7.0` (see [`crate::json`]).
+    #[serde(default, deserialize_with = "crate::json::optional_count")]
     pub threads_client_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json::optional_count")]
     pub thread_id: Option<u64>,
 }
 

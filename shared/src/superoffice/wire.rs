@@ -132,9 +132,7 @@ fn integer(fields: &Map<String, Value>, name: &str, min: i64, max: i64) -> Resul
     let invalid = || Error::invalid(name, format!("{name} must be an integer from {min} to {max}"));
     let value = match fields.get(name) {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => number
-            .as_i64()
-            .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+        Some(Value::Number(number)) => crate::json::integer(number),
         Some(Value::String(text)) if text.trim().is_empty() => return Ok(None),
         Some(Value::String(text)) => text.trim().parse::<i64>().ok(),
         Some(_) => None,
@@ -275,5 +273,20 @@ mod tests {
         assert_eq!(field_of(json!({"Message": "x".repeat(2001)})), "Message");
         assert!(draft(json!({"Message": "x", "ChatSessionId": 0})).is_ok());
         assert!(draft(json!({"Message": "", "SpecialType": "Block"})).is_ok());
+    }
+
+    #[test]
+    fn integers_may_be_written_with_a_zero_fraction_but_not_beyond_the_safe_range() {
+        let customer = |value: Value| session_customer(value.as_object().unwrap());
+        assert!(matches!(customer(json!({"CustomerId": 7.0})), Ok(SessionCustomer::ClientId(7))));
+        assert!(matches!(customer(json!({"CustomerId": 7e0})), Ok(SessionCustomer::ClientId(7))));
+        for bad in [json!(7.5), json!(9_007_199_254_740_992u64), json!(1e300), json!(-1)] {
+            match customer(json!({ "CustomerId": bad })) {
+                Err(Error::InvalidInput { field: Some(field), .. }) => assert_eq!(field, "CustomerId"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(draft(json!({"Message": "x", "ChatSessionId": 103.0})).unwrap().text, "x");
+        assert_eq!(field_of(json!({"Message": "x", "ReadByCustomer": 2_147_483_648.0})), "ReadByCustomer");
     }
 }
