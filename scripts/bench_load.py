@@ -75,9 +75,46 @@ def hottest_item_share(table: str, endpoint: str, since: datetime.datetime, send
     return key, count, count / max(sends, 1)
 
 
+class Mix:
+    """The bench's traffic, one round at a time, over `clients` SMS devices. A round sends to a
+    device (the first send to one creates its client, device and thread in one transaction), then
+    does one of a SuperOffice post, a thread read, an edna listing or a SuperOffice listing (or
+    nothing) on a random client's thread. `call(name, method, path, **requests_kwargs)` makes
+    each request and returns its JSON when it succeeded, else None; `text(label, n)` is the text
+    of each message sent (scripts/soak.py marks every send with it)."""
+
+    def __init__(self, call, clients: int, text=lambda label, n: f"{label} {n}") -> None:
+        self.call, self.clients, self.text = call, clients, text
+        self.devices = [{"channelType": "SMS", "deviceAddress": f"+1555{random.randrange(10**6):06d}{n:04d}"}
+                        for n in range(clients)]
+        self.session_of: dict[int, int] = {}  # device index -> the thread its last send joined
+        self.client_of: dict[int, int] = {}  # device index -> its client's internal id
+
+    def round(self, n: int) -> None:
+        device = self.devices[n % self.clients]
+        # Each client's first send creates it (and its device and thread) in one transaction.
+        sent = self.call("POST outgoing-to-device", "POST", "/api/v1/messages/outgoing-to-device",
+                         json={"text": self.text("load", n), "clientApplicationDescriptor": device})
+        if sent:
+            self.session_of[n % self.clients] = sent["threadId"]
+            self.client_of[n % self.clients] = sent["clientId"]
+        thread = self.session_of.get(random.randrange(self.clients))
+        if thread is None:
+            return
+        kind = n % 5
+        if kind == 0:
+            self.call("POST ChatSession/{id}/Messages", "POST", f"/api/v1/ChatSession/{thread}/Messages",
+                      json={"Message": self.text("so", n)})
+        elif kind == 1:
+            self.call("GET threads/{id}", "GET", f"/api/v1/threads/{thread}")
+        elif kind == 2:
+            self.call("GET threads/{id}/messages", "GET", f"/api/v1/threads/{thread}/messages", params={"limit": 20})
+        elif kind == 3:
+            self.call("GET ChatSession/{id}/Messages", "GET", f"/api/v1/ChatSession/{thread}/Messages",
+                      params={"limit": 20})
+
+
 def run(api: str, auth: dict, concurrency: int, sends: int, clients: int) -> dict:
-    session_of: dict[int, int] = {}
-    devices = [{"channelType": "SMS", "deviceAddress": f"+1555{random.randrange(10**6):06d}{n:04d}"} for n in range(clients)]
     figures: dict[str, list[float]] = collections.defaultdict(list)
     errors: collections.Counter[str] = collections.Counter()
     lock = threading.Lock()
@@ -96,36 +133,28 @@ def run(api: str, auth: dict, concurrency: int, sends: int, clients: int) -> dic
                 errors[f"{name}: {response.status_code if response is not None else 'no answer'}"] += 1
         return response.json() if ok else None
 
-    def one(n: int) -> None:
-        device = devices[n % clients]
-        # Each client's first send creates it (and its device and thread) in one transaction.
-        sent = call("POST outgoing-to-device", "POST", "/api/v1/messages/outgoing-to-device",
-                    json={"text": f"load {n}", "clientApplicationDescriptor": device})
-        if sent:
-            session_of[n % clients] = sent["threadId"]
-        thread = session_of.get(random.randrange(clients))
-        if thread is None:
-            return
-        kind = n % 5
-        if kind == 0:
-            call("POST ChatSession/{id}/Messages", "POST", f"/api/v1/ChatSession/{thread}/Messages", json={"Message": f"so {n}"})
-        elif kind == 1:
-            call("GET threads/{id}", "GET", f"/api/v1/threads/{thread}")
-        elif kind == 2:
-            call("GET threads/{id}/messages", "GET", f"/api/v1/threads/{thread}/messages", params={"limit": 20})
-        elif kind == 3:
-            call("GET ChatSession/{id}/Messages", "GET", f"/api/v1/ChatSession/{thread}/Messages", params={"limit": 20})
-
+    mix = Mix(call, clients)
     memory = PeakMemory()
     memory.start()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(one, range(sends)))
+        list(pool.map(mix.round, range(sends)))
     elapsed = time.perf_counter() - started
     memory.done.set()
     memory.join()
     total = sum(len(v) for v in figures.values())
     return {"figures": figures, "errors": errors, "elapsed": elapsed, "total": total, "memory": dict(memory.peak)}
+
+
+def write_section(page_path: Path, start: str, end: str, section: str) -> None:
+    """Puts `section` (which begins with `start` and ends with `end`) in place of the page's part
+    between those markers, or at its end when it has none."""
+    page = page_path.read_text() if page_path.exists() else "# Performance\n"
+    if start in page and end in page:
+        page = page[: page.index(start)] + section + page[page.index(end) + len(end):]
+    else:
+        page = page.rstrip("\n") + "\n\n" + section + "\n"
+    page_path.write_text(page)
 
 
 def chart(figures: dict[str, list[float]]) -> str:
@@ -187,12 +216,7 @@ def main() -> None:
         "post, a thread read, an edna listing or a SuperOffice listing.", "",
         *lines, "", "![latency per endpoint](performance-latency.svg)", END,
     ])
-    page = PAGE.read_text() if PAGE.exists() else "# Performance\n"
-    if START in page and END in page:
-        page = page[: page.index(START)] + section + page[page.index(END) + len(END):]
-    else:
-        page = page.rstrip("\n") + "\n\n" + section + "\n"
-    PAGE.write_text(page)
+    write_section(PAGE, START, END, section)
     CHART.write_text(chart(figures))
     print(f"\n  wrote {PAGE.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
 
