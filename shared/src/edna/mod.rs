@@ -87,9 +87,13 @@ pub fn body<T: DeserializeOwned>(request: &ApiRequest) -> Result<T> {
     http::parse_json(request.body())
 }
 
+/// The credentials this dialect accepts (public for the fuzz targets, which read credentials as
+/// the handlers do).
+pub const SCHEMES: &[Scheme] = &[Scheme::Bearer];
+
 /// The agent behind the request's `Bearer` token, if it may act in one of `roles`.
 pub async fn authenticate(app: &App, request: &ApiRequest, roles: &[Role]) -> Result<Agent> {
-    let credentials: Credentials = http::credentials(request, &[Scheme::Bearer])?;
+    let credentials: Credentials = http::credentials(request, SCHEMES)?;
     credentials::authenticate(&app.store, &credentials, roles).await
 }
 

@@ -33,7 +33,9 @@ pub const ANSWER_TYPES: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
 ];
-const SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::Basic, Scheme::SoTicket, Scheme::Cookie];
+/// The credentials this dialect accepts, in [`authenticate`]'s order (public for the fuzz targets,
+/// which read credentials as the handlers do).
+pub const SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::Basic, Scheme::SoTicket, Scheme::Cookie];
 /// The largest id SuperOffice's int32 fields hold.
 pub const MAX_ID: u64 = i32::MAX as u64;
 
