@@ -98,8 +98,8 @@ pub async fn list_messages_after(
         .thread_with_message(thread_id, after)
         .await?
         .ok_or_else(|| Error::not_found(Some("threadId"), format!("no thread with threadId {thread_id}")))?;
-    let message =
-        message.ok_or_else(|| Error::not_found(Some("after"), format!("session {thread_id} has no message {after}")))?;
+    let message = message
+        .ok_or_else(|| Error::not_found(Some("after"), format!("session {thread_id} has no message {after}")))?;
     store.messages(thread_id, limit, PageStart::OldestAfter(Some(MessagePosition::of(&message)))).await
 }
 

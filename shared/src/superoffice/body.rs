@@ -30,7 +30,7 @@ pub fn fields(request: &ApiRequest, root: &str, default: Value) -> Result<Map<St
     let object = match essence.as_str() {
         "application/json" | "text/json" => json_object(body)?,
         "application/xml" | "text/xml" => xml::read_entity(body, root)?,
-        "application/x-www-form-urlencoded" => form(body)?,
+        "application/x-www-form-urlencoded" => form(body, root)?,
         "application/json-patch+json" => {
             let operations: json_patch::Patch = serde_json::from_value(json_value(body)?).map_err(|err| {
                 Error::InvalidInput { code: "INVALID_PATCH", message: format!("not a JSON Patch: {err}"), field: None }
@@ -84,14 +84,21 @@ fn into_object(value: Value) -> Result<Map<String, Value>> {
     }
 }
 
-fn form(body: &[u8]) -> Result<Map<String, Value>> {
+/// Form fields; a field of the entity given twice is 400, an unknown one is ignored however often
+/// it comes (as it is when it comes once).
+fn form(body: &[u8], root: &str) -> Result<Map<String, Value>> {
     let mut fields = Map::new();
     for (name, value) in url::form_urlencoded::parse(body) {
-        if fields.insert(name.to_string(), Value::String(value.into_owned())).is_some() {
+        if fields.insert(name.to_string(), Value::String(value.into_owned())).is_some() && is_field_of(root, &name) {
             return Err(Error::invalid(name.to_string(), format!("{name} is given twice")));
         }
     }
     Ok(fields)
+}
+
+/// Whether `name` is (in any case) a field of the entity whose XML root is `root`.
+pub(super) fn is_field_of(root: &str, name: &str) -> bool {
+    default_names(root).iter().any(|known| known.eq_ignore_ascii_case(name))
 }
 
 fn default_names(root: &str) -> Vec<&'static str> {
@@ -112,4 +119,18 @@ fn canonical_names(object: Map<String, Value>, names: &[&'static str]) -> Map<St
             (canonical, value)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_field_given_twice_is_refused_but_unknown_ones_are_ignored_however_often_they_come() {
+        let twice = form(b"Message=a&message=b&Message=c", "ChatMessage");
+        assert!(matches!(twice, Err(Error::InvalidInput { field: Some(field), .. }) if field == "Message"));
+        let unknown = form(b"x=1&x=2&Message=a", "ChatMessage").unwrap();
+        assert_eq!(unknown["Message"], "a");
+        assert!(form(b"CustomerAlias=a&CustomerAlias=b", "ChatSession").is_err());
+    }
 }

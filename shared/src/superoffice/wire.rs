@@ -32,6 +32,7 @@ pub const SESSION_FIELDS: &[&str] = &[
     "MessageCount",
 ];
 pub const MAX_AUTHOR_CHARS: usize = 255;
+pub const MAX_ALIAS_CHARS: usize = 255;
 pub const MAX_SPECIAL_PARAM_CHARS: usize = 2_000;
 
 /// The new message that JSON Patch and merge patch bodies apply to.
@@ -141,7 +142,14 @@ fn integer(fields: &Map<String, Value>, name: &str, min: i64, max: i64) -> Resul
 }
 
 fn enumeration<T: NumberedEnum>(fields: &Map<String, Value>, name: &str) -> Result<Option<T>> {
-    let Some(raw) = text(fields, name)? else { return Ok(None) };
+    // A number is the value's number: `3` and `3.0` alike.
+    let raw = match fields.get(name) {
+        Some(Value::Number(number)) => {
+            crate::json::integer(number).map(|n| n.to_string()).or_else(|| text(fields, name).ok().flatten())
+        }
+        _ => text(fields, name)?,
+    };
+    let Some(raw) = raw else { return Ok(None) };
     T::parse(&raw).map(Some).ok_or_else(|| {
         let names: Vec<String> = T::ALL.iter().map(|value| format!("{}({})", value.name(), value.number())).collect();
         Error::invalid(name, format!("unknown {name} {raw:?}; one of {}", names.join(", ")))
@@ -207,7 +215,9 @@ pub fn session_customer(fields: &Map<String, Value>) -> Result<SessionCustomer> 
         crate::core::validation::check_external_id(&external_id, "CustomerExternalId")?;
         return Ok(SessionCustomer::ExternalId(external_id));
     }
-    Ok(SessionCustomer::New { display_name: text(fields, "CustomerAlias")?.filter(|alias| !alias.is_empty()) })
+    // At most 255 characters, as documented (and as the ChatSession answer promises).
+    let display_name = text_field(fields, "CustomerAlias", MAX_ALIAS_CHARS)?.filter(|alias| !alias.is_empty());
+    Ok(SessionCustomer::New { display_name })
 }
 
 #[cfg(test)]
@@ -287,6 +297,20 @@ mod tests {
             }
         }
         assert_eq!(draft(json!({"Message": "x", "ChatSessionId": 103.0})).unwrap().text, "x");
+        let numbered = draft(json!({"Message": "x", "Type": 2.0, "SpecialType": 17.0})).unwrap();
+        assert_eq!((numbered.message_type, numbered.special_type), (MessageType::ToUser, SpecialType::Options));
+        assert_eq!(field_of(json!({"Message": "x", "Type": 2.5})), "Type");
+    }
+
+    #[test]
+    fn a_new_customers_alias_is_at_most_255_characters() {
+        let customer = |value: Value| session_customer(value.as_object().unwrap());
+        let at_most = customer(json!({"CustomerAlias": "é".repeat(255)})).unwrap();
+        assert!(matches!(at_most, SessionCustomer::New { display_name: Some(name) } if name.chars().count() == 255));
+        match customer(json!({"CustomerAlias": "é".repeat(256)})) {
+            Err(Error::InvalidInput { field: Some(field), .. }) => assert_eq!(field, "CustomerAlias"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(field_of(json!({"Message": "x", "ReadByCustomer": 2_147_483_648.0})), "ReadByCustomer");
     }
 }

@@ -49,9 +49,12 @@ pub fn read_entity(body: &[u8], root: &str) -> Result<Map<String, Value>> {
                         check_root(&name, root)?;
                         return Ok(fields);
                     }
-                    1 => {
-                        insert(&mut fields, name, if is_nil(&reader, &empty) { Value::Null } else { Value::from("") })?
-                    }
+                    1 => insert(
+                        &mut fields,
+                        root,
+                        name,
+                        if is_nil(&reader, &empty) { Value::Null } else { Value::from("") },
+                    )?,
                     _ => return Err(malformed(format!("<{name}> is nested too deep; fields hold text only"))),
                 }
             }
@@ -71,7 +74,7 @@ pub fn read_entity(body: &[u8], root: &str) -> Result<Map<String, Value>> {
                 if depth == 2
                     && let Some((name, value, nil)) = current.take()
                 {
-                    insert(&mut fields, name, if nil { Value::Null } else { Value::String(value) })?;
+                    insert(&mut fields, root, name, if nil { Value::Null } else { Value::String(value) })?;
                 }
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
@@ -135,8 +138,13 @@ fn check_root(name: &str, root: &str) -> Result<()> {
     }
 }
 
-fn insert(fields: &mut Map<String, Value>, name: String, value: Value) -> Result<()> {
+/// Adds a field; a field of the entity given twice is 400, an unknown one is ignored however
+/// often it comes (as it is when it comes once).
+fn insert(fields: &mut Map<String, Value>, root: &str, name: String, value: Value) -> Result<()> {
     if fields.contains_key(&name) {
+        if !super::body::is_field_of(root, &name) {
+            return Ok(());
+        }
         return Err(Error::invalid(name.clone(), format!("{name} is given twice")));
     }
     fields.insert(name, value);
@@ -208,6 +216,14 @@ mod tests {
         ] {
             assert!(matches!(fields(bad), Err(Error::InvalidInput { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_but_unknown_elements_are_ignored_however_often_they_come() {
+        let twice = fields("<ChatMessage><Message>a</Message><Message>b</Message></ChatMessage>");
+        assert!(matches!(twice, Err(Error::InvalidInput { field: Some(field), .. }) if field == "Message"));
+        let unknown = fields("<ChatMessage><_>x</_><_>y</_><Message>a</Message></ChatMessage>").unwrap();
+        assert_eq!(unknown["Message"], "a");
     }
 
     #[test]
