@@ -5,7 +5,13 @@ Gateway event itself. For two kinds of request it cannot build that event and an
 500 (problem JSON, never produced by our functions, which are not even invoked):
   - a header value that is not visible ASCII (e.g. a generated `Idempotency-Key: é`);
   - a body that is not UTF-8 under a text or JSON Content-Type.
-Those 500s say nothing about the API, so they are dropped; every other failure is kept.
+Those 500s say nothing about the API, so they are dropped.
+
+Two more things the document cannot say, below: a posted ChatMessage's `ChatSessionId` may be the
+path's session (generated requests get it), and the Basic credentials `ignored_auth` probes with
+belong to one login that the lockout locks (its 429 is dropped, nothing else of that check).
+Every other failure is kept. Each dropped failure is listed in dropped-failures.log (in the
+directory schemathesis runs in: .cache/schemathesis for scripts/test).
 """
 
 from __future__ import annotations

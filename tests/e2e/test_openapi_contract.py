@@ -1,0 +1,69 @@
+"""What openapi.yaml says about values, held against the running stack (issue 8, item 5).
+
+Schemathesis found these disagreements between the document and the server; each is pinned here
+so that it stays fixed: JSON numbers with a zero fraction are integers, every string of the
+cursor's documented pattern is a cursor (and the server's cursors match it), an `after` that names
+no message is 404, and another method on a known path (QUERY too) is a JSON 405.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import assert_error, assert_so_error, chat_messages_path, ok, unique
+
+OPENAPI = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+
+
+def documented_cursor() -> re.Pattern[str]:
+    return re.compile(OPENAPI["components"]["parameters"]["Cursor"]["schema"]["pattern"])
+
+
+def test_integers_written_with_a_zero_fraction_are_integers(api, integrator, client) -> None:
+    # json.dumps writes these floats as 82825.0 and 7.0: JSON Schema counts them as integers.
+    file = {"url": "https://example.com/a.pdf", "name": "a.pdf", "size": 82825.0}
+    first = ok(api.send(integrator, {"text": "x", "clientId": client["externalId"], "attachments": [file]}))
+    again = ok(api.send(integrator, {"text": "y", "threadId": float(first["threadId"])}))
+    assert again["threadId"] == first["threadId"]
+    again = ok(api.send(integrator, {"text": "z", "threadsClientId": float(first["clientId"])}))
+    assert again["clientId"] == first["clientId"]
+    items = api.messages_page(integrator, first["threadId"], limit=3)["items"]
+    assert items[-1]["attachments"][0]["size"] == 82825
+
+    # A fraction is still refused, naming the field.
+    bad = {"url": "https://example.com/a.pdf", "name": "a.pdf", "size": 82825.5}
+    response = api.send(integrator, {"text": "x", "clientId": client["externalId"], "attachments": [bad]})
+    assert_error(response, 400, "VALIDATION_FAILED", "attachments[0].size")
+
+
+def test_cursors_are_exactly_the_strings_of_the_documented_pattern(api, integrator, client) -> None:
+    sent = [ok(api.send(integrator, {"text": f"m{n}", "clientId": client["externalId"]})) for n in range(3)]
+    thread_id = sent[0]["threadId"]
+    page = api.messages_page(integrator, thread_id, limit=1)
+    assert documented_cursor().fullmatch(page["nextCursor"]), page["nextCursor"]
+
+    # Any string of the pattern is a cursor: a position no message has starts the page there.
+    for cursor in ["AAAAAAAAAAAAAAAAAAAAAA", "f_________________-_9w"]:
+        assert documented_cursor().fullmatch(cursor)
+        assert isinstance(api.messages_page(integrator, thread_id, cursor=cursor)["items"], list)
+    for cursor in ["0", "", "gAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAB"]:
+        assert not documented_cursor().fullmatch(cursor)
+        response = api.get(f"/api/v1/threads/{thread_id}/messages", integrator, params={"cursor": cursor})
+        assert_error(response, 400, field="cursor")
+
+
+def test_an_after_that_names_no_message_of_the_session_is_404(api, integrator, client) -> None:
+    sent = ok(api.send(integrator, {"text": unique("after"), "clientId": client["externalId"]}))
+    response = api.get(chat_messages_path(sent["threadId"]), integrator, params={"after": 2147483646})
+    assert_so_error(response, 404, "NotFound", "after")
+
+
+@pytest.mark.parametrize("method", ["QUERY", "PATCH"])
+def test_another_method_on_a_known_path_is_a_json_405(api, integrator, method) -> None:
+    response = api.request(method, "/api/v1/messages/outgoing", integrator)
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers.get("Allow") == "POST", response.headers
