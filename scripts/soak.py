@@ -451,9 +451,15 @@ def write_docs(lines: list[str], args, ci_seconds: float) -> None:
         START, "## Soak under a frozen database (scripts/soak)", "",
         f"{when}, {machine} (load average {load:.1f} at the end), commit `{commit}`: "
         f"`scripts/soak --requests {args.requests} --freeze {args.freeze:g}` ({ci_seconds:.0f} s in all). Debug "
-        f"binaries under cargo-lambda's emulator ({args.instances} processes per function, all started "
-        "before the measured phase), on DynamoDB Local, whose JVM is stopped with SIGSTOP half way through "
-        "and resumed with SIGCONT; then the table is read back whole and compared with every answer.", "",
+        f"binaries under cargo-lambda's emulator ({args.instances} processes per function), on DynamoDB "
+        "Local, whose JVM is stopped with SIGSTOP half way through and resumed with SIGCONT; then the "
+        "table is read back whole and compared with every answer. The emulator starts a function's "
+        "processes lazily and answers its own problem-JSON 500 while it does, so every process is started "
+        "before the measured phase (a warm-up that freezes the database and sends each function as many "
+        "requests as it has processes; those answers are not counted), and the emulator starts none "
+        "after. Latencies are the client's (they include waiting in the emulator for a free process, "
+        "which Lambda would not make a request do); the Timeout check uses the function's own "
+        "`latency_ms` from its log line.", "",
         *lines, END,
     ])
     write_section(PAGE, START, END, section)
