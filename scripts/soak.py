@@ -201,7 +201,8 @@ def prespawn(soak: Soak, pid: int, instances: int, emulator: int) -> collections
         except requests.RequestException:
             pass
 
-    work = [spec for spec in WARM.values() for _ in range(instances)]
+    # Twice as many requests as processes: the queue stays long enough for the slowest to start.
+    work = [spec for spec in WARM.values() for _ in range(2 * instances)]
     counts: collections.Counter[str] = collections.Counter()
     for attempt in range(3):
         before = counts
@@ -494,9 +495,10 @@ def main() -> int:
 
     print(f"warm-up: {args.instances} processes for each of {len(WARM)} functions (DynamoDB Local frozen "
           "while they start)", file=sys.stderr)
+    warming = time.monotonic()
     counts = prespawn(soak, pid, args.instances, int(os.environ["SOAK_WATCH_PID"]))
     wait_until_served(soak)
-    print(f"  processes: {dict(sorted(counts.items()))}", file=sys.stderr)
+    print(f"  processes after {time.monotonic() - warming:.0f} s: {dict(sorted(counts.items()))}", file=sys.stderr)
 
     print(f"measured: {args.requests} requests at concurrency {args.concurrency}, {args.freeze:g} s freeze "
           "half way", file=sys.stderr)
