@@ -3,7 +3,9 @@
 Mixed traffic at a fixed concurrency over every endpoint: the bench's rounds (scripts/bench_load.py,
 `Mix`) plus edna `outgoing` (by internal client id and by thread), SuperOffice session creation and
 reads, thread closing and logins. Every message and session sent carries a unique marker in its
-text (or alias). Halfway through, DynamoDB Local's JVM is frozen (SIGSTOP) for --freeze seconds,
+text (or alias); every other send also carries an `Idempotency-Key` and, like a careful client,
+is sent again with it after a 503 (its first answer is the one the checks below judge, its final
+answer must then agree with the table too). Halfway through, DynamoDB Local's JVM is frozen (SIGSTOP) for --freeze seconds,
 then thawed (SIGCONT). Afterwards the table is read back whole and compared with the answers.
 
 Fails (exit 1) unless:
@@ -49,6 +51,7 @@ MARKER = re.compile(r"soak-[0-9a-f]{6}-\d{6}")
 RECOVERY_LIMIT = 2.0  # seconds from the thaw (issue 8)
 CLIENT_TIMEOUT = 30.0  # seconds; a request not answered by then counts as unanswered
 NOWHERE = 2_000_000_000  # an id nobody has (int32, like every id)
+RETRY_FOR = 90.0  # seconds a keyed send is retried after a 503 (the key's claim has a 30 s lease)
 
 
 @dataclass
@@ -63,6 +66,10 @@ class Record:
     request_id: str = ""
     answer: object = None
     function_ms: float | None = None  # latency_ms of the function's log line for this request
+    keyed: bool = False  # sent with an Idempotency-Key, and retried with it after a 503
+    retries: int = 0
+    final_status: int | None = None  # after the retries (the first answer's when none)
+    final_answer: object = None
 
     @property
     def ok(self) -> bool:
@@ -94,6 +101,11 @@ class Soak:
         record.request_id = record.marker or f"soak-{self.run_id}-q{next(self.sequence):06d}"
         headers = dict(self.auth) if kwargs.pop("authorized", True) else {}
         headers["X-Request-Id"] = record.request_id
+        # Every other send carries an Idempotency-Key (its marker) and, like a careful client,
+        # is sent again with it after a 503 until it gets another answer.
+        record.keyed = bool(record.marker) and int(record.marker[-1]) % 2 == 0
+        if record.keyed:
+            headers["Idempotency-Key"] = record.marker
         try:
             response = requests.request(method, self.api + path, headers=headers, timeout=CLIENT_TIMEOUT, **kwargs)
         except requests.RequestException:
@@ -109,7 +121,33 @@ class Soak:
                 record.json_ok = False
         with self.lock:
             self.records.append(record)
-        return record.answer if record.status in (200, 201) else None
+        record.final_status, record.final_answer = record.status, record.answer
+        if record.keyed and record.status in (None, 503):
+            self.retry(record, method, path, headers, kwargs)
+        return record.final_answer if record.final_status in (200, 201) else None
+
+    def retry(self, record: Record, method: str, path: str, headers: dict, kwargs: dict) -> None:
+        """Sends a keyed send again (same key and body) while the answer is 503, no answer, or 409
+        because the first request's claim on the key is still held (its lease is 30 s)."""
+        give_up = time.monotonic() + RETRY_FOR
+        while time.monotonic() < give_up:
+            time.sleep(1.0)  # Retry-After: 1
+            headers = {**headers, "X-Request-Id": f"{record.request_id}-r{record.retries + 1}"}
+            record.retries += 1
+            try:
+                response = requests.request(method, self.api + path, headers=headers, timeout=CLIENT_TIMEOUT, **kwargs)
+            except requests.RequestException:
+                continue
+            record.final_status = response.status_code
+            try:
+                record.final_answer = response.json()
+            except ValueError:
+                record.final_answer = None
+            answer = record.final_answer if isinstance(record.final_answer, dict) else {}
+            claim_held = response.status_code == 409 and (
+                answer.get("code") == "IDEMPOTENCY_KEY_IN_PROGRESS" or answer.get("ErrorType") == "Conflict")
+            if response.status_code != 503 and not claim_held:
+                return
 
 
 class SoakMix(Mix):
@@ -324,38 +362,45 @@ def read_table(table: str, endpoint: str) -> dict:
     return {"messages": messages, "per_thread": per_thread, "threads": threads, "clients": clients}
 
 
+def ids_differ(r: Record, answer: dict, copies: list, stored: dict) -> bool:
+    """Whether a 2xx answer names other ids than the one stored copy."""
+    if r.name == "POST ChatSession":
+        return stored["threads"].get(answer.get("ChatSessionId"), {}).get("clientId") not in copies
+    said = ((answer.get("ChatSessionId"), answer.get("ChatMessageId")) if "ChatMessageId" in answer
+            else (answer.get("threadId"), answer.get("id")))
+    return tuple(copies[0]) != said
+
+
 def compare(records: list[Record], stored: dict) -> dict:
-    lost, duplicated, phantom, mismatched = [], [], [], []
+    lost, duplicated, phantom, mismatched, retried, retried_wrong = [], [], [], [], [], []
     sent = set()
     for r in records:
         if r.marker is None:
             continue
         sent.add(r.marker)
+        # A session is stored as its new client, named with the marker; a message as itself.
+        copies = (stored["clients"] if r.name == "POST ChatSession" else stored["messages"]).get(r.marker, [])
         accepted = r.status in (200, 201)
-        if r.name == "POST ChatSession":
-            copies = stored["clients"].get(r.marker, [])
-            if accepted and copies:
-                session = r.answer.get("ChatSessionId")
-                if stored["threads"].get(session, {}).get("clientId") not in copies:
-                    mismatched.append(r.marker)
-        else:
-            copies = stored["messages"].get(r.marker, [])
-            if accepted and len(copies) == 1:
-                answer = r.answer
-                said = ((answer.get("ChatSessionId"), answer.get("ChatMessageId")) if "ChatMessageId" in answer
-                        else (answer.get("threadId"), answer.get("id")))
-                if tuple(copies[0]) != said:
-                    mismatched.append(r.marker)
+        if accepted and len(copies) == 1 and ids_differ(r, r.answer, copies, stored):
+            mismatched.append(r.marker)
         if accepted and not copies:
             lost.append(r.marker)
         if len(copies) > 1:
             duplicated.append(r.marker)
         if not accepted and copies:
             phantom.append(r.marker)
+        if r.retries:
+            # What the client finally holds must be the truth: 2xx with the stored copy's ids,
+            # or a failure and nothing stored.
+            retried.append(r.marker)
+            final_ok = r.final_status in (200, 201)
+            if (final_ok and (len(copies) != 1 or ids_differ(r, r.final_answer, copies, stored))) or (
+                    not final_ok and copies):
+                retried_wrong.append(r.marker)
     unknown = (set(stored["messages"]) | set(stored["clients"])) - sent
     miscounted = [t for t, th in stored["threads"].items() if th["messageCount"] != stored["per_thread"].get(t, 0)]
     return {"lost": lost, "duplicated": duplicated, "phantom": phantom, "mismatched": mismatched,
-            "unknown": sorted(unknown), "miscounted": miscounted,
+            "retried": retried, "retried_wrong": retried_wrong, "unknown": sorted(unknown), "miscounted": miscounted,
             "messages": sum(len(v) for v in stored["messages"].values()), "threads": len(stored["threads"])}
 
 
@@ -428,6 +473,8 @@ def report(records: list[Record], times: dict, result: dict, limit: float, args)
         (f"stored but answered failed ({frozen_phantoms} answered while the database was still frozen)",
          len(result["phantom"]), not result["phantom"]),
         ("stored with other ids than answered", len(result["mismatched"]), not result["mismatched"]),
+        (f"keyed sends retried after a 503 ({len(result['retried'])}) whose final answer disagrees with the table",
+         len(result["retried_wrong"]), not result["retried_wrong"]),
         ("threads whose messageCount differs from their messages", len(result["miscounted"]), not result["miscounted"]),
         ("stored markers nobody sent", len(result["unknown"]), not result["unknown"]),
         (f"recovery after the thaw, s (limit {RECOVERY_LIMIT:.0f})", f"{recovery_shown:.2f}", recovery <= RECOVERY_LIMIT),
@@ -439,7 +486,14 @@ def report(records: list[Record], times: dict, result: dict, limit: float, args)
               f"after which every request succeeded (status < 500): {recovery:+.2f} s ({recovery_note}); "
               f"503s: {statuses.get(503, 0)}, the slowest {max_503:.2f} s in the function, {max_503_client:.2f} s "
               f"at the client (which includes waiting in the emulator for a free process); answers without a "
-              f"function log line: {unlogged}."]
+              f"function log line: {unlogged}.",
+              "", f"Every other send carried an Idempotency-Key and was sent again with it after a 503: "
+              f"{len(result['retried'])} were, final answers "
+              + (", ".join(f"{k} × {v}" for k, v in sorted(collections.Counter(
+                  r.final_status for r in records if r.retries).items(), key=lambda kv: str(kv[0]))) or "none")
+              + f"; of the {len(result['phantom'])} stored but answered failed, "
+              f"{sum(1 for r in records if r.marker in phantoms and r.retries)} were keyed, and their retry "
+              "got the stored message (the check above)."]
     return lines, all(good for _, _, good in checks)
 
 
@@ -516,7 +570,7 @@ def main() -> int:
         lines += ["", f"Function processes changed during the run: {dict(sorted(after.items()))}"]
     print("\nSoak under a frozen database")
     print("\n".join("  " + line for line in lines))
-    for key in ("lost", "duplicated", "phantom", "mismatched", "unknown"):
+    for key in ("lost", "duplicated", "phantom", "mismatched", "retried_wrong", "unknown"):
         if result[key]:
             print(f"  {key}: {' '.join(map(str, result[key][:20]))}")
     if args.write_docs:
