@@ -6,6 +6,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -110,14 +111,16 @@ def main():
         units = f"rru {statistics.median(figures['read']):4.1f}  wru {statistics.median(figures['write']):4.1f}"
         print(f"  {key:60s} {percentiles(figures['latency'])}  trips {trips} requests {counts}  {units}")
 
-    memory_mb = template_memory_mb()
-    print(f"\nCost per million calls, USD (prices of {PRICES_DATE}; Lambda arm64 at {memory_mb} MB and the")
-    print("measured median duration, rounded up to 1 ms; DynamoDB on-demand at the measured units)")
+    memory = template_memory_mb()
+    print(f"\nCost per million calls, USD (prices of {PRICES_DATE}; Lambda arm64 at the template's MemorySize")
+    print("and the measured median duration, rounded up to 1 ms; DynamoDB on-demand at the measured units)")
     print(f"  {'call':60s} {'API':>6s} {'Lambda':>7s} {'DynamoDB':>9s} {'total':>7s}")
     for key, figures in sorted(server.items()):
         if not key.endswith(" 200") and not key.endswith(" 201"):
             continue
         duration_s = max(1, math.ceil(statistics.median(figures["latency"]))) / 1000
+        method, route, _ = key.split(" ")
+        memory_mb = memory.get((method, route), memory[None])
         lambda_cost = LAMBDA_PER_MILLION_REQUESTS + duration_s * memory_mb / 1024 * LAMBDA_ARM64_PER_GB_SECOND * 1e6
         dynamo_cost = (statistics.median(figures["write"]) * DYNAMODB_PER_MILLION_WRITE_UNITS
                        + statistics.median(figures["read"]) * DYNAMODB_PER_MILLION_READ_UNITS)
@@ -141,12 +144,23 @@ def main():
         print(f"  {path.name:28s} {path.stat().st_size / 2**20:6.2f} MiB")
 
 
-def template_memory_mb() -> int:
-    """The functions' MemorySize in template.yaml (Globals)."""
-    for line in (Path(__file__).resolve().parents[1] / "template.yaml").read_text().splitlines():
-        if line.strip().startswith("MemorySize:"):
-            return int(line.split(":", 1)[1].strip())
-    return 128
+def template_memory_mb() -> dict:
+    """MemorySize of each (method, route) in template.yaml, and the Globals' under None."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from template_checks import load_template
+
+    template = load_template(Path(__file__).resolve().parents[1] / "template.yaml")
+    default = template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
+    memory = {None: default}
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = resource.get("Properties", {})
+        for event in properties.get("Events", {}).values():
+            if event.get("Type") == "HttpApi":
+                route = (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+                memory[route] = properties.get("MemorySize", default)
+    return memory
 
 
 if __name__ == "__main__":

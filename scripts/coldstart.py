@@ -196,13 +196,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 # --- TLS in front of DynamoDB Local (unless --plain) -------------------------------------------
 
-# Where rustls-native-certs (through openssl-probe) finds the system's roots when SSL_CERT_FILE
-# and SSL_CERT_DIR are unset: the first existing file and directory of these.
-SYSTEM_CERT_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                     "/etc/ssl/ca-bundle.pem", "/etc/pki/tls/cacert.pem", "/etc/ssl/cert.pem"]
-SYSTEM_CERT_DIRS = ["/etc/ssl/certs", "/etc/pki/tls/certs"]
-
-
 class TlsProxy:
     """HTTPS on 127.0.0.1 in front of DynamoDB Local's plain HTTP, with a certificate of a CA made
     for the run: the functions' first invocation then pays a TLS handshake, as against DynamoDB
@@ -267,18 +260,10 @@ class TlsProxy:
                 if sock is not None:
                     sock.close()
 
-    def trust(self, workdir: Path, label: str, env: dict) -> dict:
-        """`env` with SSL_CERT_FILE (+ SSL_CERT_DIR) trusting the run's CA as well: the roots the
-        binary would load anyway (env's SSL_CERT_FILE, else the system's) plus the CA."""
-        base = env.get("SSL_CERT_FILE") or next((f for f in SYSTEM_CERT_FILES if os.path.isfile(f)), None)
-        bundle = workdir / f"roots-{label}.pem"
-        bundle.write_bytes((Path(base).read_bytes() + b"\n" if base else b"") + self.ca.read_bytes())
-        trusted = {**env, "SSL_CERT_FILE": str(bundle)}
-        if "SSL_CERT_FILE" not in env and "SSL_CERT_DIR" not in env:
-            directory = next((d for d in SYSTEM_CERT_DIRS if os.path.isdir(d)), None)
-            if directory:
-                trusted["SSL_CERT_DIR"] = directory
-        return trusted
+    def trust(self, env: dict) -> dict:
+        """`env` trusting the run's CA next to the Amazon roots the functions trust anyway
+        (shared/src/app.rs reads `DYNAMODB_CA_FILE` at init; in AWS it is unset)."""
+        return {**env, "DYNAMODB_CA_FILE": str(self.ca)}
 
     def close(self) -> None:
         self.closing.set()
@@ -574,8 +559,8 @@ def main() -> int:
         if not ctx.plain:
             proxy = TlsProxy(ctx.plain_endpoint, work)
             ctx.endpoint = proxy.endpoint
-            ctx.envs = {label: proxy.trust(work, label, env) for label, env in ctx.envs.items()}
-            ctx.fixture_env = proxy.trust(work, "fixtures", {})
+            ctx.envs = {label: proxy.trust(env) for label, env in ctx.envs.items()}
+            ctx.fixture_env = proxy.trust({})
         for label, (_, source) in {**{p: (p, release / p) for p in FIXTURE_PACKAGES}, **measured}.items():
             if not source.is_file():
                 raise Failure(f"{source} is missing (build it: cargo build --release -p {label})")

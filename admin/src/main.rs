@@ -120,7 +120,7 @@ async fn run(command: Command) -> Result<serde_json::Value> {
     } else {
         // Against AWS: the operator's profile, SSO or role, through aws-config's chain.
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        Box::leak(Box::new(App::with_dynamodb(config, aws_sdk_dynamodb::config::Builder::from(&sdk))))
+        Box::leak(Box::new(App::with_dynamodb(config, aws_sdk_dynamodb::config::Builder::from(&sdk))?))
     };
     let store = &app.store;
     Ok(match command {

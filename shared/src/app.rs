@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
 use crate::config::Config;
 use crate::store::DynamoStore;
-use crate::{Result, logging};
+use crate::{Error, Result, logging};
 
 pub struct App {
     pub config: Config,
@@ -25,14 +25,14 @@ impl App {
     /// As [`App::from_env`], with the configuration given.
     pub async fn from_config(config: Config) -> Result<&'static App> {
         logging::init(&config.log_level);
-        Ok(Box::leak(Box::new(App::new(config).await)))
+        Ok(Box::leak(Box::new(App::new(config).await?)))
     }
 
     /// The app with a DynamoDB client configured from the environment as Lambda sets it up:
     /// region `AWS_REGION`, the execution role's credentials in `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. Without aws-config's credential chain
     /// the functions link neither the STS nor the SSO client.
-    pub async fn new(config: Config) -> App {
+    pub async fn new(config: Config) -> Result<App> {
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
         let local = config.dynamodb_endpoint.is_some();
         let mut dynamodb = aws_sdk_dynamodb::Config::builder().behavior_version(BehaviorVersion::latest());
@@ -60,10 +60,16 @@ impl App {
 
     /// The app with a DynamoDB client from `dynamodb` (the operator's command passes one built
     /// by aws-config's full credential chain), with this crate's HTTP client and timeouts.
-    pub fn with_dynamodb(config: Config, dynamodb: aws_sdk_dynamodb::config::Builder) -> App {
+    pub fn with_dynamodb(config: Config, dynamodb: aws_sdk_dynamodb::config::Builder) -> Result<App> {
+        let tls = TlsContext::builder()
+            .with_trust_store(trust_store(config.dynamodb_ca_file.as_deref())?)
+            .build()
+            .map_err(|err| Error::internal(format!("the TLS context for DynamoDB: {err}")))?;
         // rustls on ring: one TLS stack, smaller than aws-lc.
-        let http =
-            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .tls_context(tls)
+            .build_https();
         // Chosen with the template's 10 s function timeout: each call fits in the request's
         // budget (`crate::deadline`, the invocation's time left less 0.7 s), a try that hangs
         // is abandoned after 3 s so the SDK can try again, and a transaction's unknown outcome
@@ -74,6 +80,57 @@ impl App {
             .operation_timeout(Duration::from_secs(6))
             .build();
         let dynamodb = dynamodb.http_client(http).timeout_config(timeouts);
-        App { store: DynamoStore::new(dynamodb, config.table_name.clone(), config.id_block), config }
+        Ok(App { store: DynamoStore::new(dynamodb, config.table_name.clone(), config.id_block), config })
+    }
+}
+
+/// The roots DynamoDB's certificates chain to (Amazon Trust Services).
+const AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// Amazon's roots only, plus `ca_file`'s when one is given. The system's trust store would be
+/// parsed whole, ~150 roots, at every cold start: the largest part of init (docs/performance.md),
+/// to trust authorities DynamoDB never uses.
+fn trust_store(ca_file: Option<&str>) -> Result<TrustStore> {
+    let store = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_ROOTS);
+    let Some(path) = ca_file else { return Ok(store) };
+    let pem = std::fs::read(path).map_err(|err| Error::internal(format!("DYNAMODB_CA_FILE {path}: {err}")))?;
+    Ok(store.with_pem_certificate(pem))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The bundled roots are the five its header names, by SHA-256 fingerprint of each DER.
+    #[test]
+    fn the_bundled_roots_are_amazon_trust_services() {
+        let pem = std::str::from_utf8(AMAZON_ROOTS).unwrap();
+        let fingerprints: Vec<String> = pem
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body: String = block.split("-----END CERTIFICATE-----").next().unwrap().split_whitespace().collect();
+                let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+                hex::encode_upper(Sha256::digest(der))
+            })
+            .collect();
+        let listed: Vec<String> = pem
+            .lines()
+            .filter(|line| line.starts_with('#'))
+            .filter_map(|line| line.split_whitespace().last())
+            .filter(|word| word.len() == 95 && word.matches(':').count() == 31)
+            .map(|fingerprint| fingerprint.replace(':', ""))
+            .collect();
+        assert_eq!(fingerprints.len(), 5);
+        assert_eq!(fingerprints, listed);
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_stops_the_start() {
+        let err = trust_store(Some("/nonexistent/ca.pem")).unwrap_err();
+        assert!(err.to_string().contains("DYNAMODB_CA_FILE") || format!("{err:?}").contains("DYNAMODB_CA_FILE"));
     }
 }

@@ -12,6 +12,10 @@ pub struct Config {
     pub table_name: String,
     /// An endpoint URL such as DynamoDB Local's (`DYNAMODB_ENDPOINT`); unset in AWS.
     pub dynamodb_endpoint: Option<String>,
+    /// A PEM file of one more root to trust for DynamoDB, next to Amazon's
+    /// (`DYNAMODB_CA_FILE`): for a local endpoint behind TLS, such as the cold-start harness's
+    /// proxy. Unset in AWS.
+    pub dynamodb_ca_file: Option<String>,
     /// How long a login token stays valid (`TOKEN_TTL_SECONDS`).
     pub token_ttl: Duration,
     /// The `tracing` filter for logs (`LOG_LEVEL`).
@@ -44,8 +48,9 @@ impl Config {
         Ok(Config {
             table_name,
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
+            dynamodb_ca_file: non_empty("DYNAMODB_CA_FILE"),
             token_ttl,
-            log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
+            log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| crate::logging::DEFAULT_LEVEL.to_owned()),
             id_block: match non_empty("ID_BLOCK") {
                 None => DEFAULT_ID_BLOCK,
                 Some(raw) => {

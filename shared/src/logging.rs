@@ -24,6 +24,14 @@ fn quiet() -> Vec<(&'static str, tracing::Level)> {
         .collect()
 }
 
+/// The level when `LOG_LEVEL` is unset.
+pub const DEFAULT_LEVEL: &str = "info";
+
+/// [`init`] with `LOG_LEVEL`, for a function that reads no other configuration.
+pub fn init_from_env() {
+    init(&std::env::var("LOG_LEVEL").ok().filter(|level| !level.trim().is_empty()).unwrap_or(DEFAULT_LEVEL.into()));
+}
+
 pub fn init(level: &str) {
     let layer = tracing_subscriber::fmt::layer()
         .json()

@@ -258,34 +258,36 @@ pub fn status_and_body(response: &lambda_http::Response<lambda_http::Body>) -> (
 
 /// Feeds `event` to an edna `handler` as the Lambda runtime would; returns status, JSON body
 /// and the whole response.
-pub async fn call<H, Fut>(
-    app: &'static App,
+pub async fn call<R, H, Fut>(
+    app: R,
     route: Route,
     handler: H,
     event: Event,
 ) -> (u16, Value, lambda_http::Response<lambda_http::Body>)
 where
-    H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
+    R: crate::http::Resources,
+    H: Fn(R, crate::http::ApiRequest) -> Fut,
     Fut: std::future::Future<Output = crate::Result<crate::http::Reply>>,
 {
-    let response = crate::http::respond::<crate::edna::Edna, _, _>(app, route, handler, event.into_request()).await;
+    let response = crate::http::respond::<crate::edna::Edna, _, _, _>(app, route, handler, event.into_request()).await;
     let (status, body) = status_and_body(&response);
     (status, body, response)
 }
 
 /// Feeds `event` to a handler of dialect `D`; returns the whole response.
-pub async fn call_in<D, H, Fut>(
-    app: &'static App,
+pub async fn call_in<D, R, H, Fut>(
+    app: R,
     route: Route,
     handler: H,
     event: Event,
 ) -> lambda_http::Response<lambda_http::Body>
 where
     D: crate::http::Dialect,
-    H: Fn(&'static App, crate::http::ApiRequest) -> Fut,
+    R: crate::http::Resources,
+    H: Fn(R, crate::http::ApiRequest) -> Fut,
     Fut: std::future::Future<Output = crate::Result<D::Answer>>,
 {
-    crate::http::respond::<D, _, _>(app, route, handler, event.into_request()).await
+    crate::http::respond::<D, _, _, _>(app, route, handler, event.into_request()).await
 }
 
 /// A proxy in front of DynamoDB Local that loses the answer of the first `TransactWriteItems`

@@ -18,7 +18,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
         Ok(id) => id,
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
-    let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, session_id)).await?;
+    let (_, summary) = http::authenticated(app, authentication, threads::get_thread(&app.store, session_id)).await?;
     Ok(Answer::session(summary))
 }
 

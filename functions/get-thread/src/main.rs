@@ -18,7 +18,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
         Ok(id) => id,
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
-    let (_, summary) = http::authenticated(authentication, threads::get_thread(&app.store, thread_id)).await?;
+    let (_, summary) = http::authenticated(app, authentication, threads::get_thread(&app.store, thread_id)).await?;
     edna::ok(&ThreadView::from(summary))
 }
 

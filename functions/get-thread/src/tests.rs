@@ -33,6 +33,29 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
     meter.assert_cost(2, 3, "(round trips, requests)");
 }
 
+/// A new container has no connection yet: reading alongside authentication would open a second
+/// one (a second TLS handshake), so its first request reads after authentication, and the next
+/// one alongside it.
+#[tokio::test]
+async fn a_new_container_authenticates_first_then_reads_alongside() {
+    let setup = testing::app().await;
+    let (agent, token) = testing::agent(setup, Role::Operator).await;
+    let client = testing::client(setup).await;
+    let recipient = shared::core::sending::Recipient::ThreadsClientId(client.client_id);
+    let content =
+        shared::core::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
+    let sent = testing::send(setup, &agent, &recipient, content).await;
+
+    let container = testing::app().await;
+    let event = || Event::new(FORMATS[0], routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
+    let meter = testing::Meter::start(container);
+    assert_eq!(testing::call(container, routes::GET_THREAD, handle, event()).await.0, 200);
+    assert_eq!(meter.cost(), (3, 3), "(round trips, requests): auth, thread, client, one after the other");
+    let meter = testing::Meter::start(container);
+    assert_eq!(testing::call(container, routes::GET_THREAD, handle, event()).await.0, 200);
+    meter.assert_cost(2, 3, "(round trips, requests)");
+}
+
 #[tokio::test]
 async fn unknown_and_malformed_thread_ids_and_roles_are_refused() {
     let app = testing::app().await;

@@ -31,7 +31,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let listing = threads::list_messages_after(&app.store, session_id, after, limit);
-    let (_, page) = http::authenticated(authentication, listing).await?;
+    let (_, page) = http::authenticated(app, authentication, listing).await?;
     Ok(Answer::messages(page.messages))
 }
 

@@ -31,7 +31,8 @@ async fn messages_after_one_come_oldest_first_in_pages() {
                 .query("after", &after.to_string())
                 .query("limit", "2")
                 .header("SO-TimeZone", "Europe/Oslo, includeTZOffset");
-            let response = testing::call_in::<SuperOffice, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
+            let response =
+                testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
             assert_eq!(response.status(), 200);
             let page: Vec<Value> = serde_json::from_slice(response.body().as_ref()).unwrap();
             if page.is_empty() {
@@ -53,7 +54,7 @@ async fn messages_after_one_come_oldest_first_in_pages() {
         let event = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
             .bearer(&token)
             .query("after", after);
-        let response = testing::call_in::<SuperOffice, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
+        let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
         assert_eq!(response.status(), 200);
         // Auth alongside the session (and, after a message, the message's place), then the page.
         meter.assert_cost(cost.0, cost.1, &format!("after={after}"));
@@ -61,7 +62,7 @@ async fn messages_after_one_come_oldest_first_in_pages() {
     let bad = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
         .bearer(&token)
         .query("after", "-1");
-    let response = testing::call_in::<SuperOffice, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, bad).await;
+    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, bad).await;
     let error: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!((response.status().as_u16(), error["ErrorSource"].clone()), (400, json!("after")));
 

@@ -26,7 +26,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
     let listing = threads::list_messages(&app.store, thread_id, limit, PageStart::NewestBefore(before));
-    let (_, page) = http::authenticated(authentication, listing).await?;
+    let (_, page) = http::authenticated(app, authentication, listing).await?;
     edna::ok(&MessageList::from(page))
 }
 

@@ -7,21 +7,21 @@ use lambda_http::{Request, RequestExt, service_fn};
 use shared::edna::Edna;
 use shared::http::{ApiRequest, Reply, respond};
 use shared::superoffice::{Answer, SuperOffice};
-use shared::{App, Error, Result, routes};
+use shared::{Error, Result, logging, routes};
 
+/// No store: an unknown path costs no DynamoDB client, so init builds no TLS context either.
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = App::from_env().await?;
-    lambda_http::run(service_fn(move |event: Request| async move { Ok::<_, Infallible>(answer(app, event).await) }))
-        .await
+    logging::init_from_env();
+    lambda_http::run(service_fn(|event: Request| async move { Ok::<_, Infallible>(answer(event).await) })).await
 }
 
-async fn answer(app: &'static App, event: Request) -> lambda_http::Response<lambda_http::Body> {
+async fn answer(event: Request) -> lambda_http::Response<lambda_http::Body> {
     let path = if event.raw_http_path().is_empty() { event.uri().path() } else { event.raw_http_path() };
     if path.contains(routes::SUPEROFFICE_PREFIX) {
-        respond::<SuperOffice, _, _>(app, routes::CATCH_ALL, handle_superoffice, event).await
+        respond::<SuperOffice, _, _, _>((), routes::CATCH_ALL, handle_superoffice, event).await
     } else {
-        respond::<Edna, _, _>(app, routes::CATCH_ALL, handle, event).await
+        respond::<Edna, _, _, _>((), routes::CATCH_ALL, handle, event).await
     }
 }
 
@@ -34,11 +34,11 @@ fn no_route(request: &ApiRequest) -> Error {
     }
 }
 
-async fn handle(_app: &'static App, request: ApiRequest) -> Result<Reply> {
+async fn handle((): (), request: ApiRequest) -> Result<Reply> {
     Err(no_route(&request))
 }
 
-async fn handle_superoffice(_app: &'static App, request: ApiRequest) -> Result<Answer> {
+async fn handle_superoffice((): (), request: ApiRequest) -> Result<Answer> {
     Err(no_route(&request))
 }
 

@@ -11,10 +11,9 @@ fn any(path: &'static str) -> Route {
 
 #[tokio::test]
 async fn unknown_paths_get_a_json_404() {
-    let app = testing::app().await;
     for format in FORMATS {
         let event = Event::new(format, any("/api/v1/nothing/here"), &[]);
-        let (status, body, response) = testing::call(app, routes::CATCH_ALL, handle, event).await;
+        let (status, body, response) = testing::call((), routes::CATCH_ALL, handle, event).await;
         assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")), "{body}");
         assert_eq!(response.headers()["content-type"], "application/json");
     }
@@ -22,14 +21,13 @@ async fn unknown_paths_get_a_json_404() {
 
 #[tokio::test]
 async fn known_paths_with_another_method_get_405_with_allow() {
-    let app = testing::app().await;
     for format in FORMATS {
         let event = Event::new(format, any("/api/v1/threads/7"), &[]).method("DELETE");
-        let (status, body, response) = testing::call(app, routes::CATCH_ALL, handle, event).await;
+        let (status, body, response) = testing::call((), routes::CATCH_ALL, handle, event).await;
         assert_eq!((status, body["code"].clone()), (405, json!("METHOD_NOT_ALLOWED")));
         assert_eq!(response.headers()["allow"], "GET");
         let event = Event::new(format, any("/api/v1/messages/outgoing"), &[]);
-        let (_, _, response) = testing::call(app, routes::CATCH_ALL, handle, event).await;
+        let (_, _, response) = testing::call((), routes::CATCH_ALL, handle, event).await;
         assert_eq!(response.headers()["allow"], "POST");
     }
 }

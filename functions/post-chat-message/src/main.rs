@@ -21,7 +21,8 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
         Ok(valid) => valid,
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
-    let (agent, thread) = http::authenticated(authentication, threads::existing_thread(&app.store, session_id)).await?;
+    let (agent, thread) =
+        http::authenticated(app, authentication, threads::existing_thread(&app.store, session_id)).await?;
     let draft = wire::message_draft(&fields, session_id, &agent)?;
     let key = request.idempotency_key(agent.agent_id)?;
     let outcome =

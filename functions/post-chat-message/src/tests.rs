@@ -33,7 +33,7 @@ async fn session(app: &'static App) -> (u64, String, shared::core::model::Agent)
 }
 
 async fn post(app: &'static App, event: Event) -> (u16, String, lambda_http::Response<lambda_http::Body>) {
-    let response = testing::call_in::<SuperOffice, _, _>(app, routes::POST_CHAT_MESSAGE, handle, event).await;
+    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::POST_CHAT_MESSAGE, handle, event).await;
     let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
     (response.status().as_u16(), body, response)
 }

@@ -24,7 +24,7 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
         Ok(valid) => valid,
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
-    let (agent, lookup) = http::authenticated(authentication, devices::look_up(&app.store, &target)).await?;
+    let (agent, lookup) = http::authenticated(app, authentication, devices::look_up(&app.store, &target)).await?;
     let key = request.idempotency_key(agent.agent_id)?;
     let draft = Draft::to_customer(content, &agent);
     let outcome = idempotency::once(&app.store, key, |claim| {

@@ -22,7 +22,8 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Reply> {
         Ok(valid) => valid,
         Err(invalid) => return Err(http::refused(authentication, invalid).await),
     };
-    let (agent, client) = http::authenticated(authentication, sending::find_client(&app.store, &recipient)).await?;
+    let (agent, client) =
+        http::authenticated(app, authentication, sending::find_client(&app.store, &recipient)).await?;
     let key = request.idempotency_key(agent.agent_id)?;
     let draft = Draft::to_customer(content, &agent);
     let outcome =

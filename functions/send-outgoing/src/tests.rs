@@ -335,7 +335,7 @@ async fn a_stalled_database_gets_our_503_before_the_invocation_deadline() {
         _ => None,
     })
     .unwrap();
-    let app: &'static App = Box::leak(Box::new(App::new(config).await));
+    let app: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
     let event = Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
         .bearer("Bearer 1.token")
         .json(&json!({"text": "x", "threadsClientId": 1}))
@@ -361,7 +361,7 @@ async fn a_send_whose_answer_was_lost_is_stored_once_and_answered_200() {
         other => std::env::var(other).ok(),
     })
     .unwrap();
-    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await));
+    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
     let (status, reply) =
         send(through_proxy, &token, json!({"text": "once", "threadsClientId": client.client_id})).await;
     assert_eq!(status, 200, "{reply}");
@@ -382,7 +382,7 @@ async fn an_unreachable_database_is_a_retryable_503() {
         _ => None,
     })
     .unwrap();
-    let app: &'static App = Box::leak(Box::new(App::new(config).await));
+    let app: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
     let event = Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
         .bearer("Bearer 1.token")
         .json(&json!({"text": "x", "threadsClientId": 1}));

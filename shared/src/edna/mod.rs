@@ -52,7 +52,7 @@ where
     H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply>> + Send,
 {
-    http::serve::<Edna, _, _>(app, route, handler).await
+    http::serve::<Edna, _, _, _>(app, route, handler).await
 }
 
 /// A 200 with `value` as JSON.

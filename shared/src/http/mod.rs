@@ -40,11 +40,19 @@ pub trait Dialect: 'static {
 }
 
 /// Runs `work` (reads only) alongside authentication, so that they cost one round trip; the
-/// caller learns nothing of `work` unless its credentials hold.
+/// caller learns nothing of `work` unless its credentials hold. Until DynamoDB has answered the
+/// container once they run one after the other instead: with no connection open yet, running
+/// them together opens a second connection, whose TLS handshake costs more than the round trip
+/// it saves (docs/performance.md, "Cold start").
 pub async fn authenticated<A, T>(
+    app: &App,
     authentication: impl Future<Output = Result<A>>,
     work: impl Future<Output = Result<T>>,
 ) -> Result<(A, T)> {
+    if !app.store.has_connection() {
+        let authentication = authentication.await?;
+        return Ok((authentication, work.await?));
+    }
     let (authentication, work) = tokio::join!(authentication, work);
     Ok((authentication?, work?))
 }
@@ -54,30 +62,71 @@ pub async fn refused<A>(authentication: impl Future<Output = Result<A>>, invalid
     authentication.await.err().unwrap_or(invalid)
 }
 
+/// What a function hands its handlers besides the request: the [`App`], or `()` for a function
+/// that needs no store (not-found, which then builds no DynamoDB client at all).
+pub trait Resources: Copy + Send + Sync + 'static {
+    /// The store's figures so far, for the log line.
+    fn usage(self) -> Usage;
+}
+
+/// DynamoDB figures of a container so far; their difference over a request goes in its log line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Usage {
+    requests: u64,
+    round_trips: u64,
+    read_units: f64,
+    write_units: f64,
+}
+
+impl Usage {
+    fn since(self, before: Usage) -> Usage {
+        Usage {
+            requests: self.requests - before.requests,
+            round_trips: self.round_trips - before.round_trips,
+            read_units: self.read_units - before.read_units,
+            write_units: self.write_units - before.write_units,
+        }
+    }
+}
+
+impl Resources for &'static App {
+    fn usage(self) -> Usage {
+        let (read_units, write_units) = self.store.capacity_units();
+        Usage { requests: self.store.requests_sent(), round_trips: self.store.round_trips(), read_units, write_units }
+    }
+}
+
+impl Resources for () {
+    fn usage(self) -> Usage {
+        Usage::default()
+    }
+}
+
 /// Runs the Lambda loop for one route. Call from `main` after building the [`App`].
-pub async fn serve<D, H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
+pub async fn serve<D, R, H, Fut>(resources: R, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
     D: Dialect,
-    H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
+    R: Resources,
+    H: Fn(R, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<D::Answer>> + Send,
 {
     lambda_http::run(service_fn(move |event: Request| async move {
-        Ok::<_, Infallible>(respond::<D, H, Fut>(app, route, handler, event).await)
+        Ok::<_, Infallible>(respond::<D, R, H, Fut>(resources, route, handler, event).await)
     }))
     .await
 }
 
 /// Answers one event. Public so that tests can feed real API Gateway events to a handler.
-pub async fn respond<D, H, Fut>(app: &'static App, route: Route, handler: H, event: Request) -> Response<Body>
+pub async fn respond<D, R, H, Fut>(resources: R, route: Route, handler: H, event: Request) -> Response<Body>
 where
     D: Dialect,
-    H: Fn(&'static App, ApiRequest) -> Fut,
+    R: Resources,
+    H: Fn(R, ApiRequest) -> Fut,
     Fut: Future<Output = Result<D::Answer>>,
 {
     let started = Instant::now();
     let deadline = crate::deadline::from_invocation(event.lambda_context_ref().map(|context| context.deadline));
-    let (requests_before, round_trips_before) = (app.store.requests_sent(), app.store.round_trips());
-    let (read_units_before, write_units_before) = app.store.capacity_units();
+    let usage_before = resources.usage();
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
@@ -87,7 +136,7 @@ where
         Ok(()) => {
             match tokio::time::timeout_at(
                 deadline.into(),
-                crate::deadline::within(deadline, Box::pin(handler(app, request))),
+                crate::deadline::within(deadline, Box::pin(handler(resources, request))),
             )
             .await
             {
@@ -104,16 +153,16 @@ where
         D::render_error(&err, &context)
     });
     let status = reply.status();
-    let (read_units, write_units) = app.store.capacity_units();
+    let usage = resources.usage().since(usage_before);
     tracing::info!(
         route = route.pattern,
         method = %method,
         status,
         latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
-        dynamodb_requests = app.store.requests_sent() - requests_before,
-        dynamodb_round_trips = app.store.round_trips() - round_trips_before,
-        dynamodb_read_units = read_units - read_units_before,
-        dynamodb_write_units = write_units - write_units_before,
+        dynamodb_requests = usage.requests,
+        dynamodb_round_trips = usage.round_trips,
+        dynamodb_read_units = usage.read_units,
+        dynamodb_write_units = usage.write_units,
         budget_ms = deadline.saturating_duration_since(started).as_millis() as u64,
         request_id = %request_id,
         "request"

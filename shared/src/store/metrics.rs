@@ -4,7 +4,7 @@
 //! serves one request at a time, so the difference between two readings is that request's cost.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
@@ -22,6 +22,8 @@ struct Counts {
     /// Capacity units DynamoDB reported as consumed, in thousandths.
     read_milli_units: AtomicU64,
     write_milli_units: AtomicU64,
+    /// Whether DynamoDB has answered at least once: the client then has a connection open.
+    answered: AtomicBool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -34,6 +36,11 @@ impl RequestCounter {
 
     pub fn round_trips(&self) -> u64 {
         self.0.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Whether an answer has come back, so the client's pool holds an open connection.
+    pub fn answered(&self) -> bool {
+        self.0.answered.load(Ordering::Relaxed)
     }
 
     /// Read and write capacity units consumed so far.
@@ -110,6 +117,7 @@ impl Intercept for RequestCounter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        self.0.answered.store(true, Ordering::Relaxed);
         let Ok(output) = context.output_or_error() else { return Ok(()) };
         if let Some(output) = output.downcast_ref::<op::GetItemOutput>() {
             self.consumed(false, output.consumed_capacity.as_ref());

@@ -179,7 +179,7 @@ where
     H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Answer>> + Send,
 {
-    http::serve::<SuperOffice, _, _>(app, route, handler).await
+    http::serve::<SuperOffice, _, _, _>(app, route, handler).await
 }
 
 /// The agent behind any of SuperOffice's credentials, if it may act in one of `roles`.

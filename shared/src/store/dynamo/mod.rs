@@ -89,6 +89,11 @@ impl DynamoStore {
         self.requests.round_trips()
     }
 
+    /// Whether DynamoDB has answered this store before: its client then has a connection open.
+    pub fn has_connection(&self) -> bool {
+        self.requests.answered()
+    }
+
     /// Read and write capacity units DynamoDB reported so far.
     pub fn capacity_units(&self) -> (f64, f64) {
         self.requests.capacity_units()
