@@ -98,6 +98,9 @@ fn through<D: Dialect>(request: &ApiRequest, route: Route, decoders: fn(&ApiRequ
         Err(err) => vec![err],
         Ok(()) => decoders(request, route).into_iter().filter_map(Result::err).collect(),
     };
+    if trace() {
+        eprintln!("{} {} ({}): {errors:?}", request.method(), request.path(), route.pattern);
+    }
     for err in errors {
         assert_client_error(&err, route.pattern);
         let reply = D::render_error(&err, &context);
@@ -105,6 +108,13 @@ fn through<D: Dialect>(request: &ApiRequest, route: Route, decoders: fn(&ApiRequ
         let response = reply.into_response(request.request_id());
         assert!(response.status().is_client_error(), "{err:?} answered {}", response.status());
     }
+}
+
+/// `FUZZ_TRACE=1` prints each request's route and refusals, to see what an input reaches:
+/// `FUZZ_TRACE=1 fuzz/target/<host>/release/request fuzz/seeds/request/*`.
+fn trace() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("FUZZ_TRACE").is_some())
 }
 
 /// What `not-found` answers: 405 for a known path, else 404 (`functions/not-found`).
@@ -123,7 +133,11 @@ fn done<T>(result: Result<T>) -> Result<()> {
 
 /// The edna handlers' reading of a request (`functions/<route>/src/main.rs`).
 fn edna_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
-    let mut outcomes = vec![done(http::credentials(request, edna::SCHEMES))];
+    // Login and not-found read no credentials.
+    let mut outcomes = match route {
+        routes::LOGIN | CATCH_ALL => Vec::new(),
+        _ => vec![done(http::credentials(request, edna::SCHEMES))],
+    };
     match route {
         routes::LOGIN => outcomes.push(done(edna::body::<LoginRequest>(request))),
         routes::SEND_OUTGOING => {
@@ -147,7 +161,10 @@ fn edna_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
 
 /// The SuperOffice handlers' reading of a request.
 fn superoffice_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
-    let mut outcomes = vec![done(http::credentials(request, superoffice::SCHEMES))];
+    let mut outcomes = match route {
+        CATCH_ALL => Vec::new(),
+        _ => vec![done(http::credentials(request, superoffice::SCHEMES))],
+    };
     match route {
         routes::CREATE_CHAT_SESSION => outcomes.push(done(
             body::fields(request, "ChatSession", wire::default_session()).and_then(|f| wire::session_customer(&f)),
