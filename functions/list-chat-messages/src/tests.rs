@@ -71,7 +71,7 @@ async fn messages_after_one_come_oldest_first_in_pages() {
     let unknown = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
         .bearer(&token)
         .query("after", "2147483646");
-    let response = testing::call_in::<SuperOffice, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, unknown).await;
+    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, unknown).await;
     let error: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!((response.status().as_u16(), error["ErrorType"].clone()), (404, json!("NotFound")), "{error}");
     assert_eq!(error["ErrorSource"], json!("after"));
