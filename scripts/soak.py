@@ -250,13 +250,15 @@ def prespawn(soak: Soak, pid: int, instances: int, emulator: int) -> collections
                 list(pool.map(one, work))
         finally:
             os.kill(pid, signal.SIGCONT)
-        # A process being started (`cargo run` waits for cargo's lock when others build) comes up late.
+        # A process being started is a `cargo run` (which then execs the function) until cargo has
+        # checked the build: that waits for cargo's lock, and rebuilds when the sources changed.
         seen, steady = counts, 0
-        for _ in range(120):  # bounded: 60 s, or 10 s without a new process
-            counts = function_processes(emulator, list(WARM))
+        for _ in range(600):  # bounded: 300 s, or 10 s without a new process and none starting
+            counts = function_processes(emulator, [*WARM, "cargo"])
+            starting = counts.pop("cargo", 0)
             if all(counts[name] >= instances for name in WARM):
                 return counts
-            steady = steady + 1 if counts == seen else 0
+            steady = steady + 1 if counts == seen and not starting else 0
             seen = counts
             if steady >= 20:
                 break
