@@ -51,6 +51,7 @@ MARKER = re.compile(r"soak-[0-9a-f]{6}-\d{6}")
 RECOVERY_LIMIT = 2.0  # seconds from the thaw (issue 8)
 CLIENT_TIMEOUT = 30.0  # seconds; a request not answered by then counts as unanswered
 NOWHERE = 2_000_000_000  # an id nobody has (int32, like every id)
+STALL = 90.0  # seconds without any answer (a freeze lasts less) after which the run stops: failed
 RETRY_FOR = 90.0  # seconds a keyed send is retried after a 503 (the key's claim has a 30 s lease)
 
 
@@ -89,6 +90,7 @@ class Soak:
     lock: threading.Lock = field(default_factory=threading.Lock)
     sequence: itertools.count = field(default_factory=itertools.count)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    last_answer: float = field(default_factory=time.monotonic)
 
     def text(self, label: str, n: int) -> str:
         return f"{label} {n} soak-{self.run_id}-{next(self.sequence):06d}"
@@ -112,6 +114,7 @@ class Soak:
             response = None
         record.ended = time.monotonic()
         if response is not None:
+            self.last_answer = record.ended
             record.status = response.status_code
             record.retry_after = "retry-after" in response.headers
             try:
@@ -239,8 +242,10 @@ def prespawn(soak: Soak, pid: int, instances: int, emulator: int) -> collections
         except requests.RequestException:
             pass
 
-    # Twice as many requests as processes: the queue stays long enough for the slowest to start.
-    work = [spec for spec in WARM.values() for _ in range(2 * instances)]
+    # Up to twice as many requests as processes, so the queue stays long enough for the slowest to
+    # start, but never more than 90 at once: past 100 waiting requests the emulator stops answering.
+    each = min(2 * instances, max(instances, 90 // len(WARM)))
+    work = [spec for spec in WARM.values() for _ in range(each)]
     counts: collections.Counter[str] = collections.Counter()
     for attempt in range(3):
         before = counts
@@ -303,12 +308,18 @@ def run(soak: Soak, mix: SoakMix, pid: int, total: int, freeze: float, concurren
 
     def worker() -> None:
         while len(soak.records) < total:
+            if time.monotonic() - soak.last_answer > STALL:
+                times["stalled"] = time.monotonic()
+                return
             mix.round(next(rounds))
 
     def freezer() -> None:
         for _ in range(1_000_000):  # bounded; the workers reach half way long before
-            if len(soak.records) >= total // 2 or len(soak.records) >= total:
+            if len(soak.records) >= total // 2:
                 break
+            if "stalled" in times:
+                times["freeze"] = times["thaw"] = time.monotonic()
+                return
             time.sleep(0.02)
         os.kill(pid, signal.SIGSTOP)
         times["freeze"] = time.monotonic()
@@ -480,6 +491,7 @@ def report(records: list[Record], times: dict, result: dict, limit: float, args)
         ("threads whose messageCount differs from their messages", len(result["miscounted"]), not result["miscounted"]),
         ("stored markers nobody sent", len(result["unknown"]), not result["unknown"]),
         (f"recovery after the thaw, s (limit {RECOVERY_LIMIT:.0f})", f"{recovery_shown:.2f}", recovery <= RECOVERY_LIMIT),
+        (f"runs stopped because nothing was answered for {STALL:.0f} s", int("stalled" in times), "stalled" not in times),
     ]
     lines += ["", "| check | value | |", "|---|--:|---|"]
     lines += [f"| {what} | {value} | {'ok' if good else '**FAIL**'} |" for what, value, good in checks]
