@@ -186,62 +186,11 @@ fn superoffice_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
     outcomes
 }
 
-/// False for an event API Gateway never sends, which `lambda_http` 1.3 would panic on rather
-/// than refuse (found by the `gateway_event` target; not our code, so such events are skipped):
-/// a path that does not start with `/`, or a `Host` / `X-Forwarded-Proto` / `domainName` that do
-/// not make a URI with it and the raw query string (`build_request_uri` unwraps `Url::parse`,
-/// the request builder expects a valid URI), and a body marked
-/// `isBase64Encoded` that is not base64 (`Body::from_maybe_encoded` expects it to decode).
+/// False for an event `lambda_http` 1.3 would panic on rather than refuse (found by the
+/// `gateway_event` target); the functions answer those 400 before `lambda_http` reads them
+/// (`shared::http::lambda_http_can_read`, tested there), so the target skips them.
 pub fn gateway_could_send(event: &Value) -> bool {
-    // Every value a header has in either map (lambda_http reads one or the other, by payload),
-    // leaving out those it ignores (not visible ASCII: `HeaderValue::to_str` fails).
-    let header = |name: &str| -> Vec<String> {
-        ["headers", "multiValueHeaders"]
-            .iter()
-            .filter_map(|field| event[field].as_object())
-            .flat_map(|map| map.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value))
-            .flat_map(|value| match value {
-                Value::Array(values) => values.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-                other => other.as_str().map(str::to_owned).into_iter().collect::<Vec<_>>(),
-            })
-            .filter(|value| value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
-            .collect()
-    };
-    // Which payload lambda_http takes the event for is its (untagged) deserialiser's choice:
-    // check both the REST API's `path` and the HTTP API's `rawPath` and `rawQueryString`.
-    let paths: Vec<&str> = ["rawPath", "path"].iter().filter_map(|field| event[field].as_str()).collect();
-    if paths.iter().any(|path| !path.is_empty() && !path.starts_with('/')) {
-        return false;
-    }
-    // The URI lambda_http builds (`build_request_uri`), with and without the stage prefix, from
-    // any host and scheme it may take.
-    let mut hosts: Vec<Option<String>> = header("host").into_iter().map(Some).collect();
-    hosts.push(event["requestContext"]["domainName"].as_str().map(str::to_owned));
-    hosts.push(None);
-    let mut schemes = header("x-forwarded-proto");
-    schemes.push("https".into());
-    let stage = event["requestContext"]["stage"].as_str().unwrap_or_default();
-    // HTTP API passes the query string on as sent; REST API's is re-encoded by lambda_http.
-    let query = event["rawQueryString"].as_str().filter(|query| !query.is_empty());
-    for path in paths.iter().flat_map(|path| [path.to_string(), format!("/{stage}{path}")]).chain(["/".into()]) {
-        for host in &hosts {
-            for scheme in &schemes {
-                let url = match host {
-                    Some(host) => url::Url::parse(&format!("{scheme}://{host}{path}")).map(|url| url.to_string()),
-                    None => url::Url::parse(&format!("http://localhost{path}")).map(|url| url.path().to_owned()),
-                };
-                let Ok(mut uri) = url else { return false };
-                if let Some(query) = query {
-                    uri = format!("{uri}?{query}");
-                }
-                if lambda_http::http::Uri::try_from(uri).is_err() {
-                    return false;
-                }
-            }
-        }
-    }
-    let base64 = event["isBase64Encoded"].as_bool().unwrap_or(false);
-    !(base64 && event["body"].as_str().is_some_and(|body| STANDARD.decode(body).is_err()))
+    http::lambda_http_can_read(event)
 }
 
 /// An HTTP request in text, the input of the `request` target:

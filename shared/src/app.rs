@@ -112,7 +112,8 @@ mod tests {
             .split("-----BEGIN CERTIFICATE-----")
             .skip(1)
             .map(|block| {
-                let body: String = block.split("-----END CERTIFICATE-----").next().unwrap().split_whitespace().collect();
+                let body: String =
+                    block.split("-----END CERTIFICATE-----").next().unwrap().split_whitespace().collect();
                 let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
                 hex::encode_upper(Sha256::digest(der))
             })

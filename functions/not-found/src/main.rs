@@ -1,11 +1,9 @@
 //! The `$default` route: a 404 for unknown paths, and 405 with `Allow` for known paths asked
 //! with another method — in the SuperOffice error body on SuperOffice paths, else edna's.
 
-use std::convert::Infallible;
-
-use lambda_http::{Request, RequestExt, service_fn};
+use lambda_http::{Request, RequestExt};
 use shared::edna::Edna;
-use shared::http::{ApiRequest, Reply, respond};
+use shared::http::{self, ApiRequest, Reply, respond};
 use shared::superoffice::{Answer, SuperOffice};
 use shared::{Error, Result, logging, routes};
 
@@ -13,7 +11,7 @@ use shared::{Error, Result, logging, routes};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     logging::init_from_env();
-    lambda_http::run(service_fn(|event: Request| async move { Ok::<_, Infallible>(answer(event).await) })).await
+    http::run::<Edna, _, _>(routes::CATCH_ALL, answer).await
 }
 
 async fn answer(event: Request) -> lambda_http::Response<lambda_http::Body> {

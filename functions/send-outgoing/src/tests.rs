@@ -214,7 +214,8 @@ async fn integers_written_as_json_numbers_with_a_zero_fraction_are_integers() {
     assert_eq!(serde_json::to_value(&page.messages[1].attachments[0]).unwrap()["size"], json!(82825));
 
     // A fraction, or a number beyond 2^53 - 1, is still refused, naming the field.
-    for (size, field) in [(json!(82825.5), "attachments[0].size"), (json!(9.007_199_254_740_992e15), "attachments[0].size")]
+    for (size, field) in
+        [(json!(82825.5), "attachments[0].size"), (json!(9.007_199_254_740_992e15), "attachments[0].size")]
     {
         let file = json!({"url": "https://example.com/a.pdf", "name": "a.pdf", "size": size});
         let (status, reply) =

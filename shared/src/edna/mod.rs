@@ -50,7 +50,7 @@ impl Dialect for Edna {
 pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Reply>> + Send,
+    Fut: Future<Output = Result<Reply>> + Send + 'static,
 {
     http::serve::<Edna, _, _, _>(app, route, handler).await
 }

@@ -3,20 +3,21 @@
 //! handler, and rendering its result or error with a request id and one JSON log line.
 
 mod credentials;
+mod event;
 mod negotiate;
 mod request;
 mod response;
 
 pub use credentials::{Scheme, credentials, login_cookies};
+pub use event::{answer_event, lambda_http_can_read, run};
 pub use negotiate::{MediaRange, choose, media_type};
 pub use request::{ApiRequest, Route, parse_json};
 pub use response::{Reply, status_of};
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::{App, Error, Result};
 
@@ -108,12 +109,9 @@ where
     D: Dialect,
     R: Resources,
     H: Fn(R, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<D::Answer>> + Send,
+    Fut: Future<Output = Result<D::Answer>> + Send + 'static,
 {
-    lambda_http::run(service_fn(move |event: Request| async move {
-        Ok::<_, Infallible>(respond::<D, R, H, Fut>(resources, route, handler, event).await)
-    }))
-    .await
+    run::<D, _, _>(route, move |event: Request| respond::<D, R, H, Fut>(resources, route, handler, event)).await
 }
 
 /// Answers one event. Public so that tests can feed real API Gateway events to a handler.

@@ -177,7 +177,7 @@ fn body(context: &Context, root: &str, item: &str, value: &serde_json::Value) ->
 pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Answer>> + Send,
+    Fut: Future<Output = Result<Answer>> + Send + 'static,
 {
     http::serve::<SuperOffice, _, _, _>(app, route, handler).await
 }
