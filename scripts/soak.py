@@ -71,6 +71,7 @@ class Record:
     retries: int = 0
     final_status: int | None = None  # after the retries (the first answer's when none)
     final_answer: object = None
+    final_replayed: bool = False  # the final answer was the key's stored one (Idempotent-Replayed)
 
     @property
     def ok(self) -> bool:
@@ -142,6 +143,7 @@ class Soak:
             except requests.RequestException:
                 continue
             record.final_status = response.status_code
+            record.final_replayed = response.headers.get("idempotent-replayed") == "true"
             try:
                 record.final_answer = response.json()
             except ValueError:
@@ -400,7 +402,10 @@ def compare(records: list[Record], stored: dict) -> dict:
             lost.append(r.marker)
         if len(copies) > 1:
             duplicated.append(r.marker)
-        if not accepted and copies:
+        # A keyed send whose retry stored it afresh (not a replay of the key's record) was stored
+        # by that retry, not by the request that was answered failed.
+        stored_by_retry = r.final_status in (200, 201) and not r.final_replayed and r.retries > 0
+        if not accepted and copies and not stored_by_retry:
             phantom.append(r.marker)
         if r.retries:
             # What the client finally holds must be the truth: 2xx with the stored copy's ids,
@@ -586,7 +591,7 @@ def main() -> int:
     print("\n".join("  " + line for line in lines))
     for key in ("lost", "duplicated", "phantom", "mismatched", "retried_wrong", "unknown"):
         if result[key]:
-            print(f"  {key}: {' '.join(map(str, result[key][:20]))}")
+            print(f"  {key}: {' '.join(map(str, result[key]))}")
     if args.write_docs:
         write_docs(lines, args, time.monotonic() - began)
     print("\nsoak: " + ("PASS" if passed else "FAIL"))
