@@ -107,7 +107,9 @@ async fn main() -> ExitCode {
 
 fn describe(err: &Error) -> String {
     match err {
-        Error::Internal(detail) | Error::StorageUnavailable(detail) => format!("{err}: {detail}"),
+        Error::Internal(detail) | Error::StorageUnavailable(detail) | Error::OutcomeUnknown(detail) => {
+            format!("{err}: {detail}")
+        }
         _ => err.to_string(),
     }
 }

@@ -392,3 +392,42 @@ async fn an_unreachable_database_is_a_retryable_503() {
     assert_eq!(response.headers()["retry-after"], "1");
     assert!(!body["message"].as_str().unwrap().contains("127.0.0.1"), "no internals in the message");
 }
+
+/// The database takes the transaction and every answer is lost until the deadline: the outcome
+/// cannot be known in time, so the answer says so (503 `OUTCOME_UNKNOWN`, never the plain
+/// "nothing was stored" 503), and a retry with the same key finds the stored message.
+#[tokio::test]
+async fn a_send_whose_every_answer_is_lost_is_answered_outcome_unknown_and_its_key_finds_it() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
+    let proxy = testing::LosingProxy::start(upstream, u32::MAX).await;
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
+        other => std::env::var(other).ok(),
+    })
+    .unwrap();
+    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
+    let key = testing::unique("lost-answers");
+    let body = json!({"text": "maybe", "threadsClientId": client.client_id});
+    let event = || {
+        Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
+            .bearer(&token)
+            .header("idempotency-key", &key)
+            .json(&body)
+    };
+    let (status, reply, response) =
+        testing::call(through_proxy, routes::SEND_OUTGOING, handle, event().deadline_in(2_000)).await;
+    assert_eq!((status, reply["code"].as_str()), (503, Some("OUTCOME_UNKNOWN")), "{reply}");
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(proxy.lost.load(std::sync::atomic::Ordering::SeqCst) >= 2, "every try's answer was lost");
+
+    let (status, replayed, response) = testing::call(app, routes::SEND_OUTGOING, handle, event()).await;
+    assert_eq!(status, 200, "{replayed}");
+    assert_eq!(response.headers()["idempotent-replayed"], "true");
+    let thread_id = replayed["threadId"].as_u64().unwrap();
+    let page = app.store.messages(thread_id, 10, PageStart::NewestBefore(None)).await.unwrap();
+    let stored: Vec<u64> = page.messages.iter().map(|m| m.message_id).collect();
+    assert_eq!(stored, [replayed["id"].as_u64().unwrap()], "stored exactly once");
+}

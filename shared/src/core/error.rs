@@ -40,6 +40,14 @@ pub enum Error {
     /// 503: the database could not be reached or is throttling; safe to retry.
     #[error("storage is temporarily unavailable; retry later")]
     StorageUnavailable(String),
+    /// 503: a write reached the database, whose answer did not come back before the deadline: it
+    /// may still be applied. Only when the database stays unreachable for the whole budget; a
+    /// retry with the same `Idempotency-Key` gets the stored result if it was.
+    #[error(
+        "the write was sent but not confirmed before the deadline and may still be applied; retry with the same \
+         Idempotency-Key, or read the thread before sending again"
+    )]
+    OutcomeUnknown(String),
     /// 500: a fault of ours. The detail is logged, never shown.
     #[error("internal error")]
     Internal(String),

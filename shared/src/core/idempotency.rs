@@ -113,6 +113,9 @@ where
     let claim = KeyClaimed { record_key: key.record_key.clone(), request_hash: key.request_hash, owner: owner.clone() };
     match work(Some(claim)).await {
         Ok(value) => Ok(fresh(value)),
+        // A write that may still be applied completes the claim if it is: the claim stays, and
+        // a retry finds the stored result, or the claim free once its lease is over.
+        Err(err @ Error::OutcomeUnknown(_)) => Err(err),
         Err(err) => {
             // A failed request writes nothing, its key included: a retry runs afresh.
             if let Err(release) = store.release_key(&key.record_key, &owner).await {

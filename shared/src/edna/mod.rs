@@ -118,6 +118,7 @@ fn code_of(err: &Error) -> &'static str {
         Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         Error::RateLimited { .. } => "RATE_LIMITED",
         Error::StorageUnavailable(_) => "STORAGE_UNAVAILABLE",
+        Error::OutcomeUnknown(_) => "OUTCOME_UNKNOWN",
         Error::Internal(_) => "INTERNAL_ERROR",
     }
 }

@@ -25,7 +25,7 @@ impl Reply {
         let mut reply = Reply::new(status_of(err), content_type, body);
         match err {
             Error::MethodNotAllowed { allow } => reply = reply.with_header("allow", allow.join(", ")),
-            Error::StorageUnavailable(_) => reply = reply.with_header("retry-after", "1"),
+            Error::StorageUnavailable(_) | Error::OutcomeUnknown(_) => reply = reply.with_header("retry-after", "1"),
             Error::RateLimited { retry_after_secs } => {
                 reply = reply.with_header("retry-after", retry_after_secs.to_string())
             }
@@ -91,7 +91,7 @@ pub fn status_of(err: &Error) -> u16 {
         Error::UnsupportedMediaType(_) => 415,
         Error::IdempotencyKeyReused => 422,
         Error::RateLimited { .. } => 429,
-        Error::StorageUnavailable(_) => 503,
+        Error::StorageUnavailable(_) | Error::OutcomeUnknown(_) => 503,
         Error::Internal(_) => 500,
     }
 }

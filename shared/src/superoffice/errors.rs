@@ -20,6 +20,7 @@ pub fn error_type(err: &Error) -> &'static str {
         Error::IdempotencyKeyReused => "IdempotencyKeyReused",
         Error::RateLimited { .. } => "RateLimited",
         Error::StorageUnavailable(_) => "StorageUnavailable",
+        Error::OutcomeUnknown(_) => "OutcomeUnknown",
         Error::Internal(_) => "InternalError",
     }
 }
@@ -73,6 +74,9 @@ fn norwegian(err: &Error) -> String {
             format!("For mange mislykkede pålogginger; prøv igjen om {retry_after_secs} sekunder.")
         }
         Error::StorageUnavailable(_) => "Lagringen er midlertidig utilgjengelig; prøv igjen.".into(),
+        Error::OutcomeUnknown(_) => "Skrivingen ble sendt, men ikke bekreftet i tide, og kan fortsatt bli lagret; \
+                                     prøv igjen med samme Idempotency-Key, eller les økten før du sender på nytt."
+            .into(),
         Error::Internal(_) => "Intern feil.".into(),
     }
 }

@@ -28,6 +28,8 @@ type Item = HashMap<String, AttributeValue>;
 const TRY_TIMEOUT: Duration = Duration::from_millis(2_000);
 /// Too little time left for a try to be worth sending.
 const MIN_TRY: Duration = Duration::from_millis(150);
+/// Time kept back from the request's deadline to render the answer.
+const ANSWER_MARGIN: Duration = Duration::from_millis(50);
 type Key = (String, String);
 
 #[derive(Clone, Debug)]
@@ -135,11 +137,15 @@ impl DynamoStore {
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Write> {
         let token = uuid::Uuid::new_v4().to_string();
         let mut tries = 0u32;
+        // Whether a try was sent and got no answer that says it was not applied.
+        let mut in_doubt = false;
         loop {
             tries += 1;
-            let left = deadline::remaining();
+            // Stop short of the deadline, so that this answer, not the edge's timeout, is given.
+            let left = deadline::remaining().saturating_sub(ANSWER_MARGIN);
             if left < MIN_TRY {
-                return Err(Error::StorageUnavailable(format!("transaction not confirmed after {tries} tries")));
+                let detail = format!("transaction not confirmed after {} tries", tries - 1);
+                return Err(if in_doubt { Error::OutcomeUnknown(detail) } else { Error::StorageUnavailable(detail) });
             }
             let send = self
                 .client
@@ -157,12 +163,19 @@ impl DynamoStore {
                     {
                         return Ok(Write::Refused);
                     }
-                    _ => match storage_error(err) {
-                        Error::StorageUnavailable(detail) => detail,
-                        other => return Err(other),
-                    },
+                    _ => {
+                        // A 4xx (throttling among them) says the try was refused, not applied.
+                        in_doubt |= !err.raw_response().is_some_and(|raw| raw.status().is_client_error());
+                        match storage_error(err) {
+                            Error::StorageUnavailable(detail) => detail,
+                            other => return Err(other),
+                        }
+                    }
                 },
-                Err(_) => "no answer in time".to_owned(),
+                Err(_) => {
+                    in_doubt = true;
+                    "no answer in time".to_owned()
+                }
             };
             tracing::warn!(tries, detail = %unknown, "transaction outcome unknown; trying again with its token");
             tokio::time::sleep(Duration::from_millis(50 * u64::from(tries.min(10)))).await;
