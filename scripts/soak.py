@@ -12,7 +12,9 @@ Fails (exit 1) unless:
   - no 500, no answer that is not JSON under a JSON content type, no request left unanswered;
   - every answer came within the functions' Timeout (template.yaml), and every 503 has Retry-After;
   - no send lost (answered 2xx, not stored), duplicated (stored twice) or stored although its
-    answer said it failed; every stored send has the ids its answer gave; each thread's
+    answer said it failed (a 4xx, or a 503 other than OUTCOME_UNKNOWN: that one says the write
+    was sent and not confirmed before the deadline, and is counted apart, stored or not);
+    every stored send has the ids its answer gave; each thread's
     messageCount equals the messages stored under it;
   - recovery <= 2 s: from the thaw to the start of the first request after which every request
     succeeded (status < 500).
@@ -80,6 +82,14 @@ class Record:
     @property
     def seconds(self) -> float:
         return self.ended - self.started
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """A 503 saying the write was sent and not confirmed in time: it may be stored (edna
+        OUTCOME_UNKNOWN, SuperOffice OutcomeUnknown). Any other 503 says nothing was stored."""
+        answer = self.answer if isinstance(self.answer, dict) else {}
+        return self.status == 503 and (answer.get("code") == "OUTCOME_UNKNOWN"
+                                       or answer.get("ErrorType") == "OutcomeUnknown")
 
 
 @dataclass
@@ -388,6 +398,7 @@ def ids_differ(r: Record, answer: dict, copies: list, stored: dict) -> bool:
 
 def compare(records: list[Record], stored: dict) -> dict:
     lost, duplicated, phantom, mismatched, retried, retried_wrong = [], [], [], [], [], []
+    unknown_stored, unknown_not_stored = [], []
     sent = set()
     for r in records:
         if r.marker is None:
@@ -405,7 +416,9 @@ def compare(records: list[Record], stored: dict) -> dict:
         # A keyed send whose retry stored it afresh (not a replay of the key's record) was stored
         # by that retry, not by the request that was answered failed.
         stored_by_retry = r.final_status in (200, 201) and not r.final_replayed and r.retries > 0
-        if not accepted and copies and not stored_by_retry:
+        if r.outcome_unknown:
+            (unknown_stored if copies and not stored_by_retry else unknown_not_stored).append(r.marker)
+        elif not accepted and copies and not stored_by_retry:
             phantom.append(r.marker)
         if r.retries:
             # What the client finally holds must be the truth: 2xx with the stored copy's ids,
@@ -418,6 +431,7 @@ def compare(records: list[Record], stored: dict) -> dict:
     unknown = (set(stored["messages"]) | set(stored["clients"])) - sent
     miscounted = [t for t, th in stored["threads"].items() if th["messageCount"] != stored["per_thread"].get(t, 0)]
     return {"lost": lost, "duplicated": duplicated, "phantom": phantom, "mismatched": mismatched,
+            "unknown_stored": unknown_stored, "unknown_not_stored": unknown_not_stored,
             "retried": retried, "retried_wrong": retried_wrong, "unknown": sorted(unknown), "miscounted": miscounted,
             "messages": sum(len(v) for v in stored["messages"].values()), "threads": len(stored["threads"])}
 
@@ -488,9 +502,13 @@ def report(records: list[Record], times: dict, result: dict, limit: float, args)
         ("503s without Retry-After", no_retry_after, no_retry_after == 0),
         ("lost (answered 2xx, not stored)", len(result["lost"]), not result["lost"]),
         ("duplicated (stored more than once)", len(result["duplicated"]), not result["duplicated"]),
-        (f"stored but answered failed ({frozen_phantoms} answered while the database was still frozen)",
+        (f"stored but answered failed: a 4xx or a 503 other than OUTCOME_UNKNOWN ({frozen_phantoms} answered "
+         "while the database was still frozen)",
          len(result["phantom"]), not result["phantom"]),
         ("stored with other ids than answered", len(result["mismatched"]), not result["mismatched"]),
+        (f"answered 503 OUTCOME_UNKNOWN (sent, not confirmed before the deadline; may be stored): stored "
+         f"{len(result['unknown_stored'])}, not stored {len(result['unknown_not_stored'])}",
+         len(result["unknown_stored"]) + len(result["unknown_not_stored"]), True),
         (f"keyed sends retried after a 503 ({len(result['retried'])}) whose final answer disagrees with the table",
          len(result["retried_wrong"]), not result["retried_wrong"]),
         ("threads whose messageCount differs from their messages", len(result["miscounted"]), not result["miscounted"]),
