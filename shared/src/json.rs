@@ -24,6 +24,16 @@ fn integral(value: f64) -> Option<i64> {
     (value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER as f64).then_some(value as i64)
 }
 
+/// A non-negative integer written in a path or query parameter: `7`, or `7.0` as a JSON Schema
+/// generator writes the integer 7 when it comes as a float (a zero fraction, any number of zeros).
+pub fn count_text(raw: &str) -> Option<u64> {
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, "0"));
+    if fraction.is_empty() || !fraction.bytes().all(|b| b == b'0') || whole.starts_with(['+', '-']) {
+        return None;
+    }
+    whole.parse().ok()
+}
+
 /// A non-negative integer field of a JSON body (`#[serde(default, deserialize_with =
 /// "crate::json::optional_count")]` on an `Option<u64>`): absent or `null` is `None`; `7`, `7.0`
 /// and `7e0` are 7; `7.5`, `-1`, a string or anything over [`MAX_SAFE_INTEGER`] is refused.
@@ -131,6 +141,16 @@ mod tests {
         }
         let message = size_of_text(r#"{"size": 1.5}"#).unwrap_err();
         assert!(message.contains("an integer from 0 to 9007199254740991"), "{message}");
+    }
+
+    #[test]
+    fn parameters_read_integers_written_with_a_zero_fraction() {
+        assert_eq!(count_text("7"), Some(7));
+        assert_eq!(count_text("7.0"), Some(7));
+        assert_eq!(count_text("7.000"), Some(7));
+        for bad in ["7.5", "7.", ".0", "", "-1", "+7", "7e0", "1.0.0", "x"] {
+            assert_eq!(count_text(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 """What openapi.yaml says about values, held against the running stack (issue 8, item 5).
 
 Schemathesis found these disagreements between the document and the server; each is pinned here
-so that it stays fixed: JSON numbers with a zero fraction are integers, every string of the
+so that it stays fixed: numbers with a zero fraction are integers (bodies, paths, queries), every string of the
 cursor's documented pattern is a cursor (and the server's cursors match it), an `after` that names
 no message is 404, and another method on a known path (QUERY too) is a JSON 405.
 """
@@ -33,6 +33,11 @@ def test_integers_written_with_a_zero_fraction_are_integers(api, integrator, cli
     assert again["clientId"] == first["clientId"]
     items = api.messages_page(integrator, first["threadId"], limit=3)["items"]
     assert items[-1]["attachments"][0]["size"] == 82825
+    # So do integer path and query parameters (a generator writes the integer 4 as 4.0).
+    thread = ok(api.get(f"/api/v1/threads/{first['threadId']}.0", integrator))
+    assert thread["id"] == first["threadId"]
+    assert len(ok(api.get(f"/api/v1/threads/{first['threadId']}/messages", integrator, params={"limit": "2.0"}))["items"]) == 2
+    assert_error(api.get(f"/api/v1/threads/{first['threadId']}.5", integrator), 400, field="threadId")
 
     # A fraction is still refused, naming the field.
     bad = {"url": "https://example.com/a.pdf", "name": "a.pdf", "size": 82825.5}

@@ -20,9 +20,11 @@ async fn handle(app: &'static App, request: ApiRequest) -> Result<Answer> {
         let limit = threads::page_size(request.query("limit"))?;
         let after = match request.query("after") {
             None => 0,
-            Some(raw) => raw.trim().parse::<u64>().ok().filter(|id| *id <= superoffice::MAX_ID).ok_or_else(|| {
-                Error::invalid("after", format!("after must be a ChatMessageId from 0 to {}", superoffice::MAX_ID))
-            })?,
+            Some(raw) => {
+                shared::json::count_text(raw.trim()).filter(|id| *id <= superoffice::MAX_ID).ok_or_else(|| {
+                    Error::invalid("after", format!("after must be a ChatMessageId from 0 to {}", superoffice::MAX_ID))
+                })?
+            }
         };
         Ok((session_id, limit, after))
     })();

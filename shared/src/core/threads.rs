@@ -64,9 +64,8 @@ pub async fn get_thread(store: &(impl ThreadStore + ClientStore), thread_id: u64
 pub fn page_size(raw: Option<&str>) -> Result<usize> {
     match raw {
         None => Ok(DEFAULT_PAGE_SIZE),
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
+        Some(raw) => crate::json::count_text(raw)
+            .map(|limit| limit as usize)
             .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
             .ok_or_else(|| Error::invalid("limit", format!("limit must be an integer from 1 to {MAX_PAGE_SIZE}"))),
     }

@@ -114,8 +114,7 @@ impl ApiRequest {
             .map(str::to_owned)
             .or_else(|| crate::routes::path_parameter(self.route.pattern, &self.path, name).map(str::to_owned))
             .ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
-        raw.parse::<u64>()
-            .ok()
+        crate::json::count_text(&raw)
             .filter(|id| (1..=max).contains(id))
             .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {max}")))
     }
