@@ -28,8 +28,9 @@ type Item = HashMap<String, AttributeValue>;
 const TRY_TIMEOUT: Duration = Duration::from_millis(2_000);
 /// Too little time left for a try to be worth sending.
 const MIN_TRY: Duration = Duration::from_millis(150);
-/// Time kept back from the request's deadline to render the answer.
-const ANSWER_MARGIN: Duration = Duration::from_millis(50);
+/// Time kept back from the request's deadline, so that the store's answer, not the edge's
+/// timeout, is what the caller gets.
+const ANSWER_MARGIN: Duration = Duration::from_millis(100);
 type Key = (String, String);
 
 #[derive(Clone, Debug)]
@@ -178,7 +179,11 @@ impl DynamoStore {
                 }
             };
             tracing::warn!(tries, detail = %unknown, "transaction outcome unknown; trying again with its token");
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(tries.min(10)))).await;
+            // A pause that would leave no time for another try ends the loop now instead.
+            let pause = Duration::from_millis(50 * u64::from(tries.min(10)));
+            if deadline::remaining().saturating_sub(ANSWER_MARGIN) >= pause + MIN_TRY {
+                tokio::time::sleep(pause).await;
+            }
         }
     }
 
