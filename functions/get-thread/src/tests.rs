@@ -5,15 +5,23 @@ use shared::testing::{self, Event, FORMATS};
 
 use super::handle;
 
-#[tokio::test]
-async fn a_thread_reads_back_with_its_client_and_counts() {
-    let app = testing::app().await;
+/// An operator's token, a client, and the thread one message to that client opened.
+async fn an_operator_and_a_thread(
+    app: &'static shared::App,
+) -> (String, shared::core::model::Client, shared::edna::wire::SentMessage) {
     let (agent, token) = testing::agent(app, Role::Operator).await;
     let client = testing::client(app).await;
     let recipient = shared::core::sending::Recipient::ThreadsClientId(client.client_id);
     let content =
         shared::core::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
     let sent = testing::send(app, &agent, &recipient, content).await;
+    (token, client, sent)
+}
+
+#[tokio::test]
+async fn a_thread_reads_back_with_its_client_and_counts() {
+    let app = testing::app().await;
+    let (token, client, sent) = an_operator_and_a_thread(app).await;
     for format in FORMATS {
         let event = Event::new(format, routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
         let (status, body, _) = testing::call(app, routes::GET_THREAD, handle, event).await;
@@ -38,13 +46,7 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
 /// one alongside it.
 #[tokio::test]
 async fn a_new_container_authenticates_first_then_reads_alongside() {
-    let setup = testing::app().await;
-    let (agent, token) = testing::agent(setup, Role::Operator).await;
-    let client = testing::client(setup).await;
-    let recipient = shared::core::sending::Recipient::ThreadsClientId(client.client_id);
-    let content =
-        shared::core::validation::RawContent { text: Some("hi".into()), attachments: None }.validate().unwrap();
-    let sent = testing::send(setup, &agent, &recipient, content).await;
+    let (token, _, sent) = an_operator_and_a_thread(testing::app().await).await;
 
     let container = testing::app().await;
     let event = || Event::new(FORMATS[0], routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);

@@ -350,19 +350,26 @@ async fn a_stalled_database_gets_our_503_before_the_invocation_deadline() {
     assert!(took < std::time::Duration::from_millis(1_900), "answered after {took:?}");
 }
 
-#[tokio::test]
-async fn a_send_whose_answer_was_lost_is_stored_once_and_answered_200() {
-    let app = testing::app().await;
-    let (agent, token) = testing::agent(app, Role::Integrator).await;
-    let client = testing::client(app).await;
+/// A LosingProxy in front of the test's DynamoDB Local that loses `lose` transaction answers, and an
+/// app that reaches the database through it.
+async fn behind_a_losing_proxy(lose: u32) -> (testing::LosingProxy, &'static App) {
     let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
-    let proxy = testing::LosingProxy::start(upstream, 1).await;
+    let proxy = testing::LosingProxy::start(upstream, lose).await;
     let config = shared::config::Config::from_lookup(|name| match name {
         "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
         other => std::env::var(other).ok(),
     })
     .unwrap();
     let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
+    (proxy, through_proxy)
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_was_lost_is_stored_once_and_answered_200() {
+    let app = testing::app().await;
+    let (agent, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let (proxy, through_proxy) = behind_a_losing_proxy(1).await;
     let (status, reply) =
         send(through_proxy, &token, json!({"text": "once", "threadsClientId": client.client_id})).await;
     assert_eq!(status, 200, "{reply}");
@@ -401,14 +408,7 @@ async fn a_send_whose_every_answer_is_lost_is_answered_outcome_unknown_and_its_k
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Integrator).await;
     let client = testing::client(app).await;
-    let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
-    let proxy = testing::LosingProxy::start(upstream, u32::MAX).await;
-    let config = shared::config::Config::from_lookup(|name| match name {
-        "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
-        other => std::env::var(other).ok(),
-    })
-    .unwrap();
-    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
+    let (proxy, through_proxy) = behind_a_losing_proxy(u32::MAX).await;
     let key = testing::unique("lost-answers");
     let body = json!({"text": "maybe", "threadsClientId": client.client_id});
     let event = || {
