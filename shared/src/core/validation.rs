@@ -54,9 +54,16 @@ impl RawContent {
 fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
     let field = |name: &str| format!("{path}.{name}");
     check_length(&attachment.url, MAX_URL_CHARS, &field("url"))?;
-    let is_web_url = url::Url::parse(&attachment.url)
-        .map(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
-        .unwrap_or(false);
+    // As openapi.yaml documents it: printable ASCII, and a host of letters, digits, dots and dashes.
+    let is_web_url = attachment.url.bytes().all(|b| (0x21..0x7f).contains(&b))
+        && url::Url::parse(&attachment.url)
+            .map(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.host_str().is_some_and(|host| {
+                        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                    })
+            })
+            .unwrap_or(false);
     if !is_web_url {
         return Err(Error::invalid(field("url"), "url must be an absolute http or https URL"));
     }
@@ -165,7 +172,15 @@ mod tests {
 
     #[test]
     fn attachment_urls_must_be_absolute_web_urls() {
-        for bad in ["/relative.jpg", "ftp://example.com/a.jpg", "javascript:alert(1)", "http://", ""] {
+        for bad in [
+            "/relative.jpg",
+            "ftp://example.com/a.jpg",
+            "javascript:alert(1)",
+            "http://",
+            "",
+            "HTTpS://a.G*",
+            "https://a.b/é",
+        ] {
             let result = content("x", vec![attachment(bad, Some("a.jpg"), None)]);
             assert_eq!(field_of(result), "attachments[0].url", "{bad:?}");
         }
