@@ -7,6 +7,11 @@ Gateway event itself. For two kinds of request it cannot build that event and an
   - a body that is not UTF-8 under a text or JSON Content-Type.
 Those 500s say nothing about the API, so they are dropped.
 
+XML and form bodies carry text only, so a generated `null`, number or boolean field goes out as
+text (`null`, `5`, `true` in XML; in a form `True`, and a `null` field is left out), and XML drops
+characters it cannot carry. The case is given the values that are actually sent, so that
+schemathesis judges what the server received: `<Message>null</Message>` is the text "null", valid.
+
 Two more things the document cannot say, below: a posted ChatMessage's `ChatSessionId` may be the
 path's session (generated requests get it), and the Basic credentials `ignored_auth` probes with
 belong to one login that the lockout locks (its 429 is dropped, nothing else of that check).
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 
 import schemathesis
+from schemathesis.core.transforms import to_wire_string
 
 # What cargo-lambda's emulator answers when it fails to build the event.
 EMULATOR_500 = {"type": "https://httpstatuses.com/500", "status": 500, "title": "Internal Server Error"}
@@ -73,6 +79,54 @@ def _keep(failure, response) -> bool:
     return True
 
 
+# --- text bodies: the case holds what is sent ----------------------------------------------------
+
+
+def _xml_text(value):
+    """A scalar as schemathesis' XML serializer writes it (transport/serialization.py)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return to_wire_string(value)
+    return "".join(
+        char
+        for char in value
+        if char in "\t\n\r" or 0x20 <= ord(char) <= 0xD7FF or 0xE000 <= ord(char) <= 0xFFFD or ord(char) >= 0x10000
+    )
+
+
+def _form_text(value):
+    """A scalar as `requests` form-encodes it (`str()`; a `None` is left out by the caller)."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _send_as_text(case) -> None:
+    media_type = (case.media_type or "").split(";")[0].strip().lower()
+    if not isinstance(case.body, dict):
+        return
+    if media_type in ("application/xml", "text/xml"):
+        scalar, drop_none = _xml_text, False
+    elif media_type == "application/x-www-form-urlencoded":
+        scalar, drop_none = _form_text, True
+    else:
+        return
+    for name, value in list(case.body.items()):
+        if isinstance(value, list):
+            # One element (or form field) per item: none is an absent field, one is a plain field.
+            kept = [item for item in value if not (drop_none and item is None)]
+            items = [item if isinstance(item, (dict, list)) else scalar(item) for item in kept]
+            if not items:
+                del case.body[name]
+            elif len(items) == 1 and isinstance(items[0], str):
+                case.body[name] = items[0]
+            else:
+                case.body[name] = items
+        elif isinstance(value, dict):
+            continue
+        elif value is None and drop_none:
+            del case.body[name]
+        else:
+            case.body[name] = scalar(value)
+
+
 # --- what the document cannot say -------------------------------------------------------------
 
 # `ChatSessionId` in a posted ChatMessage may be 0 or the session of the path (any other is 400);
@@ -100,6 +154,7 @@ def _the_paths(value, session: int):
 def before_call(context, case, **kwargs):
     # At the call rather than at generation, so that every phase's cases (coverage, fuzzing,
     # stateful) get it; schemathesis revalidates a case a before_call hook changed.
+    _send_as_text(case)
     session = (case.path_parameters or {}).get("chatSessionId")
     if isinstance(session, str) and session.isdigit():
         session = int(session)
