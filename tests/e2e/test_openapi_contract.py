@@ -3,18 +3,20 @@
 Schemathesis found these disagreements between the document and the server; each is pinned here
 so that it stays fixed: numbers with a zero fraction are integers (bodies, paths, queries), every string of the
 cursor's documented pattern is a cursor (and the server's cursors match it), an `after` that names
-no message is 404, and another method on a known path (QUERY too) is a JSON 405.
+no message is 404, another method on a known path (QUERY too) is a JSON 405, a null `Type` or
+`SpecialType` of a posted ChatMessage is the default, and in XML a field's text `null` is text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import assert_error, assert_so_error, chat_messages_path, ok, unique
+from helpers import CHAT_SESSIONS, assert_error, assert_so_error, chat_messages_path, ok, so_ok, unique
 
 OPENAPI = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
 
@@ -72,3 +74,31 @@ def test_another_method_on_a_known_path_is_a_json_405(api, integrator, method) -
     response = api.request(method, "/api/v1/messages/outgoing", integrator)
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers.get("Allow") == "POST", response.headers
+
+
+def new_session_id(api, integrator) -> int:
+    body = json.dumps({"CustomerAlias": unique("contract")})
+    return so_ok(api.post(CHAT_SESSIONS, integrator, data=body, headers={"Content-Type": "application/json"}), 201)[
+        "ChatSessionId"
+    ]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json"])
+def test_a_null_type_or_special_type_is_the_default_as_documented(api, integrator, content_type) -> None:
+    schemas = OPENAPI["components"]["schemas"]
+    for name in ("ChatMessageTypeInput", "ChatMessageSpecialTypeInput"):
+        assert {"type": "null"} in schemas[name]["oneOf"], name
+    session_id = new_session_id(api, integrator)
+    body = json.dumps({"Type": None, "SpecialType": None, "Message": "defaults"})
+    posted = so_ok(api.post(chat_messages_path(session_id), integrator, data=body, headers={"Content-Type": content_type}))
+    assert (posted["Type"], posted["SpecialType"], posted["Message"]) == ("ToCustomer", "None", "defaults")
+
+
+def test_an_xml_field_is_text_so_null_there_is_the_text_null(api, integrator) -> None:
+    session_id = new_session_id(api, integrator)
+    path, xml = chat_messages_path(session_id), {"Content-Type": "text/xml"}
+    posted = so_ok(api.post(path, integrator, data="<ChatMessage><Message>null</Message></ChatMessage>", headers=xml))
+    assert posted["Message"] == "null"
+    # xsi:nil is XML's null: an empty message, refused like any other.
+    nil = '<ChatMessage xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><Message i:nil="true"/></ChatMessage>'
+    assert_so_error(api.post(path, integrator, data=nil, headers=xml), 400, "InvalidInput", "Message")
