@@ -140,8 +140,20 @@ def main():
     bins = sorted(p for p in release.glob("*") if p.is_file() and os.access(p, os.X_OK) and p.suffix == "") if release.exists() else []
     if not bins:
         print("  not built; `cargo build --release --workspace --bins` (or `sam build`) first")
+    newest_source = newest_build_input()
     for path in bins:
-        print(f"  {path.name:28s} {path.stat().st_size / 2**20:6.2f} MiB")
+        # A binary older than the code or the profile is not today's size: say so.
+        stale = "  (older than the sources: rebuild for today's size)" if path.stat().st_mtime < newest_source else ""
+        print(f"  {path.name:28s} {path.stat().st_size / 2**20:6.2f} MiB{stale}")
+
+
+def newest_build_input() -> float:
+    """When the Rust sources, manifests or lock file last changed (mtime)."""
+    repo = Path(__file__).resolve().parents[1]
+    inputs = [repo / "Cargo.toml", repo / "Cargo.lock"]
+    for folder in ("shared", "functions", "admin"):
+        inputs += [*(repo / folder).rglob("*.rs"), *(repo / folder).rglob("Cargo.toml")]
+    return max((path.stat().st_mtime for path in inputs if path.exists()), default=0.0)
 
 
 def template_memory_mb() -> dict:
