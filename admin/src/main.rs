@@ -106,11 +106,9 @@ async fn main() -> ExitCode {
 }
 
 fn describe(err: &Error) -> String {
-    match err {
-        Error::Internal(detail) | Error::StorageUnavailable(detail) | Error::OutcomeUnknown(detail) => {
-            format!("{err}: {detail}")
-        }
-        _ => err.to_string(),
+    match err.server_detail() {
+        Some(detail) => format!("{err}: {detail}"),
+        None => err.to_string(),
     }
 }
 

@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else { return };
-    if !fuzz_support::gateway_could_send(&value) {
+    // lambda_http 1.3 panics on some events; the functions answer those 400 before it reads them
+    // (`lambda_http_can_read`, tested in shared), so they are skipped here.
+    if !shared::http::lambda_http_can_read(&value) {
         return;
     }
     // An event lambda_http cannot read is not a request (API Gateway sends none such).

@@ -186,13 +186,6 @@ fn superoffice_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
     outcomes
 }
 
-/// False for an event `lambda_http` 1.3 would panic on rather than refuse (found by the
-/// `gateway_event` target); the functions answer those 400 before `lambda_http` reads them
-/// (`shared::http::lambda_http_can_read`, tested there), so the target skips them.
-pub fn gateway_could_send(event: &Value) -> bool {
-    http::lambda_http_can_read(event)
-}
-
 /// An HTTP request in text, the input of the `request` target:
 ///
 /// ```text

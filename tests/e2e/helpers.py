@@ -333,6 +333,17 @@ def so_ok(response: requests.Response, status: int = 200, media_type: str = "app
     return so_body(response, media_type)
 
 
+def create_session(api: Api, auth: str | None, fields: dict | None = None, headers: dict | None = None):
+    """POST /api/v1/ChatSession with `fields` as JSON."""
+    return api.post(CHAT_SESSIONS, auth, data=json.dumps(fields or {}, ensure_ascii=False).encode("utf-8"),
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def new_session(api: Api, auth: str, fields: dict | None = None) -> dict:
+    """A new ChatSession (201), as the server answered it."""
+    return so_ok(create_session(api, auth, fields), 201)
+
+
 def assert_so_error(
     response: requests.Response,
     status: int,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import CHAT_SESSIONS, assert_error, assert_so_error, chat_messages_path, ok, so_ok, unique
+from helpers import assert_error, assert_so_error, chat_messages_path, new_session, ok, so_ok, unique
 
 OPENAPI = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
 
@@ -77,10 +77,7 @@ def test_another_method_on_a_known_path_is_a_json_405(api, integrator, method) -
 
 
 def new_session_id(api, integrator) -> int:
-    body = json.dumps({"CustomerAlias": unique("contract")})
-    return so_ok(api.post(CHAT_SESSIONS, integrator, data=body, headers={"Content-Type": "application/json"}), 201)[
-        "ChatSessionId"
-    ]
+    return new_session(api, integrator, {"CustomerAlias": unique("contract")})["ChatSessionId"]
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json"])

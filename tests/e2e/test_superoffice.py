@@ -28,6 +28,8 @@ from helpers import (
     basic_auth,
     chat_messages_path,
     chat_session_path,
+    create_session,
+    new_session,
     ok,
     set_cookies,
     so_ok,
@@ -145,15 +147,6 @@ ENCODERS = {
 
 
 # --- calls --------------------------------------------------------------------------------------
-
-
-def create_session(api, auth: str | None, fields: dict | None = None, headers: dict | None = None):
-    return api.post(CHAT_SESSIONS, auth, data=to_json(fields or {}),
-                    headers={"Content-Type": "application/json", **(headers or {})})
-
-
-def new_session(api, auth: str, fields: dict | None = None) -> dict:
-    return so_ok(create_session(api, auth, fields), 201)
 
 
 def post_message(api, auth: str | None, session_id: int | str, message: dict | None = None,

@@ -72,4 +72,12 @@ impl Error {
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Error::Internal(detail.to_string())
     }
+
+    /// What went wrong on our side (500, 503), for the log and the operator; never shown to callers.
+    pub fn server_detail(&self) -> Option<&str> {
+        match self {
+            Error::Internal(detail) | Error::StorageUnavailable(detail) | Error::OutcomeUnknown(detail) => Some(detail),
+            _ => None,
+        }
+    }
 }

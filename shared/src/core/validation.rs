@@ -51,20 +51,20 @@ impl RawContent {
     }
 }
 
+/// An absolute http(s) URL as openapi.yaml documents it: printable ASCII, and a host of letters,
+/// digits, dots and dashes.
+fn is_web_url(text: &str) -> bool {
+    let host_ok =
+        |host: &str| !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    text.bytes().all(|b| (0x21..0x7f).contains(&b))
+        && url::Url::parse(text)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(host_ok))
+}
+
 fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
     let field = |name: &str| format!("{path}.{name}");
     check_length(&attachment.url, MAX_URL_CHARS, &field("url"))?;
-    // As openapi.yaml documents it: printable ASCII, and a host of letters, digits, dots and dashes.
-    let is_web_url = attachment.url.bytes().all(|b| (0x21..0x7f).contains(&b))
-        && url::Url::parse(&attachment.url)
-            .map(|url| {
-                matches!(url.scheme(), "http" | "https")
-                    && url.host_str().is_some_and(|host| {
-                        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-                    })
-            })
-            .unwrap_or(false);
-    if !is_web_url {
+    if !is_web_url(&attachment.url) {
         return Err(Error::invalid(field("url"), "url must be an absolute http or https URL"));
     }
     if let Some(name) = &attachment.name {

@@ -145,7 +145,7 @@ where
         Err(err) => Err(err),
     };
     let reply = outcome.unwrap_or_else(|err| {
-        if let Error::Internal(detail) | Error::StorageUnavailable(detail) | Error::OutcomeUnknown(detail) = &err {
+        if let Some(detail) = err.server_detail() {
             tracing::error!(request_id = %request_id, status = status_of(&err), detail = %detail, "request failed");
         }
         D::render_error(&err, &context)

@@ -31,6 +31,11 @@ const MIN_TRY: Duration = Duration::from_millis(150);
 /// Time kept back from the request's deadline, so that the store's answer, not the edge's
 /// timeout, is what the caller gets.
 const ANSWER_MARGIN: Duration = Duration::from_millis(100);
+
+/// What is left of the request's budget for tries: the deadline, less the answer's margin.
+fn time_for_tries() -> Duration {
+    deadline::remaining().saturating_sub(ANSWER_MARGIN)
+}
 type Key = (String, String);
 
 #[derive(Clone, Debug)]
@@ -142,8 +147,7 @@ impl DynamoStore {
         let mut in_doubt = false;
         loop {
             tries += 1;
-            // Stop short of the deadline, so that this answer, not the edge's timeout, is given.
-            let left = deadline::remaining().saturating_sub(ANSWER_MARGIN);
+            let left = time_for_tries();
             if left < MIN_TRY {
                 let detail = format!("transaction not confirmed after {} tries", tries - 1);
                 return Err(if in_doubt { Error::OutcomeUnknown(detail) } else { Error::StorageUnavailable(detail) });
@@ -181,7 +185,7 @@ impl DynamoStore {
             tracing::warn!(tries, detail = %unknown, "transaction outcome unknown; trying again with its token");
             // A pause that would leave no time for another try ends the loop now instead.
             let pause = Duration::from_millis(50 * u64::from(tries.min(10)));
-            if deadline::remaining().saturating_sub(ANSWER_MARGIN) >= pause + MIN_TRY {
+            if time_for_tries() >= pause + MIN_TRY {
                 tokio::time::sleep(pause).await;
             }
         }
