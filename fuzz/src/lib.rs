@@ -1,25 +1,18 @@
 //! What the fuzz targets share: requests built as API Gateway and `lambda_http` build them, and
-//! [`edge`], which runs a request through the edge as `shared::http::respond` does (negotiation,
-//! size check, credentials, then every decoder the route's handler applies before it reaches the
-//! store), checking that every refusal is the caller's fault: a 4xx by `shared::http::status_of`,
-//! the crate's one error → status mapping, and rendered as such by the dialect.
-//!
-//! The handlers live in the functions' binaries, so the per-route sequence of decoders is
-//! repeated here; each step is the public function the handler calls, not a copy of it.
+//! [`edge`], which runs a request through the reading its route does before the store is asked
+//! (`shared::routes::READERS`, the same `parse` functions the functions run), checking that every
+//! refusal is the caller's fault: a 4xx by `shared::http::status_of`, the crate's one error →
+//! status mapping, and rendered as such by the dialect. A new route or query parameter is
+//! fuzzed without a change here.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::{HeaderName, HeaderValue};
 use lambda_http::{Body, RequestExt};
 use serde_json::{Map, Value, json};
-use shared::core::model::{Agent, Role};
-use shared::core::threads;
-use shared::edna::wire::{LoginRequest, OutgoingRequest, OutgoingToDeviceRequest};
-use shared::edna::{self, Edna};
-use shared::http::{self, ApiRequest, Dialect, Route, status_of};
+use shared::Error;
+use shared::http::{ApiRequest, status_of};
 use shared::routes::{self, CATCH_ALL};
-use shared::superoffice::{self, SuperOffice, body, wire};
-use shared::{Error, Result};
 
 const HTTP_API_V2: &str = include_str!("../../events/http-api-v2.json");
 const REST_API_V1: &str = include_str!("../../events/rest-api-v1.json");
@@ -28,18 +21,6 @@ const REST_API_V1: &str = include_str!("../../events/rest-api-v1.json");
 pub fn assert_client_error(err: &Error, what: &str) {
     let status = status_of(err);
     assert!((400..500).contains(&status), "{what}: {err:?} maps to {status}, not to a 4xx");
-}
-
-/// The agent a draft is written for (its login is the default author).
-pub fn agent() -> Agent {
-    Agent {
-        agent_id: 1,
-        login: "integrator".into(),
-        role: Role::Integrator,
-        enabled: true,
-        password_hash: String::new(),
-        created_at: jiff::Timestamp::UNIX_EPOCH,
-    }
 }
 
 /// A request as `lambda_http` hands it over, without an API Gateway event: for the targets that
@@ -62,51 +43,28 @@ pub fn direct_request<'a>(
     request
 }
 
-/// The route API Gateway picks for `method` and `path`: a route of `template.yaml`, else the
-/// `$default` route (the `not-found` function).
-pub fn route_for(method: &str, path: &str) -> Route {
-    routes::ALL
-        .iter()
-        .copied()
-        .find(|route| route.method == method && routes::matches(route.pattern, path))
-        .unwrap_or(CATCH_ALL)
-}
+/// The route API Gateway picks for `method` and `path` (`shared::routes::route_for`).
+pub use routes::route_for;
 
-/// One request through the edge, as the function serving its route would take it.
+/// One request through the edge, as the function serving its route would take it: the route's
+/// own reading of it (`shared::routes::READERS`: negotiation, the size check, the form of the
+/// credentials, then the route's `parse`), or not-found's. Each refusal must be a 4xx, rendered
+/// by the dialect with that status.
 pub fn edge(event: lambda_http::Request) {
     let path = if event.raw_http_path().is_empty() { event.uri().path() } else { event.raw_http_path() }.to_owned();
     let route = route_for(event.method().as_str(), &path);
-    // `not-found` picks the dialect by path; every other function has its own.
-    let superoffice = if route == CATCH_ALL {
-        path.contains(routes::SUPEROFFICE_PREFIX)
-    } else {
-        route.pattern.starts_with(routes::SUPEROFFICE_PREFIX)
-    };
     let request = ApiRequest::from_event(event, route);
-    if superoffice {
-        through::<SuperOffice>(&request, route, superoffice_decoders);
-    } else {
-        through::<Edna>(&request, route, edna_decoders);
-    }
-}
-
-/// Negotiation and the size check first (as `respond` does), then the route's decoders; each
-/// refusal must be a 4xx, rendered by the dialect with that status.
-fn through<D: Dialect>(request: &ApiRequest, route: Route, decoders: fn(&ApiRequest, Route) -> Vec<Result<()>>) {
-    let (context, negotiated) = D::negotiate(request);
-    let errors: Vec<Error> = match negotiated.and_then(|()| request.check_size()) {
-        Err(err) => vec![err],
-        Ok(()) => decoders(request, route).into_iter().filter_map(Result::err).collect(),
+    let refusals = match routes::READERS.iter().find(|reader| reader.route == route) {
+        Some(reader) => (reader.refusals)(&request),
+        None => routes::not_found::refusals(&request),
     };
     if trace() {
+        let errors: Vec<&Error> = refusals.iter().map(|refusal| &refusal.error).collect();
         eprintln!("{} {} ({}): {errors:?}", request.method(), request.path(), route.pattern);
     }
-    for err in errors {
-        assert_client_error(&err, route.pattern);
-        let reply = D::render_error(&err, &context);
-        assert_eq!(reply.status(), status_of(&err), "{err:?}");
-        let response = reply.into_response(request.request_id());
-        assert!(response.status().is_client_error(), "{err:?} answered {}", response.status());
+    for refusal in refusals {
+        assert_client_error(&refusal.error, route.pattern);
+        assert_eq!(refusal.answered, refusal.status, "{:?}", refusal.error);
     }
 }
 
@@ -115,75 +73,6 @@ fn through<D: Dialect>(request: &ApiRequest, route: Route, decoders: fn(&ApiRequ
 fn trace() -> bool {
     static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *TRACE.get_or_init(|| std::env::var_os("FUZZ_TRACE").is_some())
-}
-
-/// What `not-found` answers: 405 for a known path, else 404 (`functions/not-found`).
-fn no_route(request: &ApiRequest) -> Result<()> {
-    let allow = routes::methods_for(request.path());
-    if allow.is_empty() {
-        Err(Error::not_found(None, format!("no route for {} {}", request.method(), request.path())))
-    } else {
-        Err(Error::MethodNotAllowed { allow })
-    }
-}
-
-fn done<T>(result: Result<T>) -> Result<()> {
-    result.map(drop)
-}
-
-/// The edna handlers' reading of a request (`functions/<route>/src/main.rs`).
-fn edna_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
-    // Login and not-found read no credentials.
-    let mut outcomes = match route {
-        routes::LOGIN | CATCH_ALL => Vec::new(),
-        _ => vec![done(http::credentials(request, edna::SCHEMES))],
-    };
-    match route {
-        routes::LOGIN => outcomes.push(done(edna::body::<LoginRequest>(request))),
-        routes::SEND_OUTGOING => {
-            outcomes.push(done(edna::body::<OutgoingRequest>(request).and_then(OutgoingRequest::validate)))
-        }
-        routes::SEND_OUTGOING_TO_DEVICE => outcomes
-            .push(done(edna::body::<OutgoingToDeviceRequest>(request).and_then(OutgoingToDeviceRequest::validate))),
-        routes::GET_THREAD | routes::CLOSE_THREAD => outcomes.push(done(request.path_id("threadId"))),
-        routes::LIST_THREAD_MESSAGES => {
-            outcomes.push(done(request.path_id("threadId")));
-            outcomes.push(done(threads::page_size(request.query("limit"))));
-            outcomes.push(done(request.query("cursor").map(edna::decode_cursor).transpose()));
-        }
-        _ => outcomes.push(no_route(request)),
-    }
-    if route.method == "POST" {
-        outcomes.push(done(request.idempotency_key(1)));
-    }
-    outcomes
-}
-
-/// The SuperOffice handlers' reading of a request.
-fn superoffice_decoders(request: &ApiRequest, route: Route) -> Vec<Result<()>> {
-    let mut outcomes = match route {
-        CATCH_ALL => Vec::new(),
-        _ => vec![done(http::credentials(request, superoffice::SCHEMES))],
-    };
-    match route {
-        routes::CREATE_CHAT_SESSION => outcomes.push(done(
-            body::fields(request, "ChatSession", wire::default_session()).and_then(|f| wire::session_customer(&f)),
-        )),
-        routes::GET_CHAT_SESSION => outcomes.push(done(superoffice::session_id(request))),
-        routes::POST_CHAT_MESSAGE => outcomes.push(done(superoffice::session_id(request).and_then(|id| {
-            let fields = body::fields(request, "ChatMessage", wire::default_message())?;
-            wire::message_draft(&fields, id, &agent())
-        }))),
-        routes::LIST_CHAT_MESSAGES => {
-            outcomes.push(done(superoffice::session_id(request)));
-            outcomes.push(done(threads::page_size(request.query("limit"))));
-        }
-        _ => outcomes.push(no_route(request)),
-    }
-    if route.method == "POST" {
-        outcomes.push(done(request.idempotency_key(1)));
-    }
-    outcomes
 }
 
 /// An HTTP request in text, the input of the `request` target:

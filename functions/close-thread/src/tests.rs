@@ -6,7 +6,7 @@ use shared::routes;
 use shared::store::ThreadStore;
 use shared::testing::{self, Event, FORMATS};
 
-use super::handle;
+use shared::routes::{close_thread::CloseThread, handle};
 
 fn hello() -> shared::core::validation::MessageContent {
     RawContent { text: Some("hello".into()), attachments: None }.validate().unwrap()
@@ -22,12 +22,12 @@ async fn closing_frees_the_client_for_a_new_thread() {
         let first = testing::send(app, &agent, &recipient, hello()).await;
 
         let event = Event::new(format, routes::CLOSE_THREAD, &[&first.thread_id.to_string()]).bearer(&token);
-        let (status, body, _) = testing::call(app, routes::CLOSE_THREAD, handle, event.clone()).await;
+        let (status, body, _) = testing::call(app, routes::CLOSE_THREAD, handle::<CloseThread>, event.clone()).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!((body["id"].clone(), body["status"].clone()), (json!(first.thread_id), json!("CLOSED")));
 
         // Closing again changes nothing.
-        let (status, again, _) = testing::call(app, routes::CLOSE_THREAD, handle, event).await;
+        let (status, again, _) = testing::call(app, routes::CLOSE_THREAD, handle::<CloseThread>, event).await;
         assert_eq!((status, again), (200, body));
 
         let second = testing::send(app, &agent, &recipient, hello()).await;
@@ -47,12 +47,12 @@ async fn only_integrators_and_supervisors_may_close() {
         let (_, token) = testing::agent(app, role).await;
         let event =
             Event::new(testing::Format::RestApiV1, routes::CLOSE_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
-        let (status, body, _) = testing::call(app, routes::CLOSE_THREAD, handle, event).await;
+        let (status, body, _) = testing::call(app, routes::CLOSE_THREAD, handle::<CloseThread>, event).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "{role:?}");
     }
     let thread = app.store.thread(sent.thread_id).await.unwrap().unwrap();
     assert_eq!(thread.status, shared::core::model::ThreadStatus::Open);
     let (_, token) = testing::agent(app, Role::Integrator).await;
     let event = Event::new(testing::Format::HttpApiV2, routes::CLOSE_THREAD, &["9000000000000"]).bearer(&token);
-    assert_eq!(testing::call(app, routes::CLOSE_THREAD, handle, event).await.0, 404);
+    assert_eq!(testing::call(app, routes::CLOSE_THREAD, handle::<CloseThread>, event).await.0, 404);
 }

@@ -4,10 +4,12 @@ use shared::routes;
 use shared::superoffice::SuperOffice;
 use shared::testing::{self, Event, FORMATS, Format};
 
-use super::handle;
+use shared::routes::{create_chat_session::CreateChatSession, handle};
 
 async fn create(app: &'static shared::App, event: Event) -> (u16, Value, lambda_http::Response<lambda_http::Body>) {
-    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::CREATE_CHAT_SESSION, handle, event).await;
+    let response =
+        testing::call_in::<SuperOffice, _, _, _>(app, routes::CREATE_CHAT_SESSION, handle::<CreateChatSession>, event)
+            .await;
     let body = serde_json::from_slice(response.body().as_ref()).unwrap();
     (response.status().as_u16(), body, response)
 }

@@ -4,7 +4,7 @@ use shared::routes;
 use shared::superoffice::SuperOffice;
 use shared::testing::{self, Event, FORMATS};
 
-use super::handle;
+use shared::routes::{get_chat_session::GetChatSession, handle};
 
 #[tokio::test]
 async fn a_session_reads_as_its_thread_in_both_payload_formats() {
@@ -16,7 +16,9 @@ async fn a_session_reads_as_its_thread_in_both_payload_formats() {
     let id = summary.thread.thread_id.to_string();
     for format in FORMATS {
         let event = Event::new(format, routes::GET_CHAT_SESSION, &[&id]).bearer(&token).header("Accept", "text/json");
-        let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::GET_CHAT_SESSION, handle, event).await;
+        let response =
+            testing::call_in::<SuperOffice, _, _, _>(app, routes::GET_CHAT_SESSION, handle::<GetChatSession>, event)
+                .await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/json; charset=utf-8");
         let session: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -29,6 +31,7 @@ async fn a_session_reads_as_its_thread_in_both_payload_formats() {
         assert_eq!(session["MessageCount"], json!(0));
     }
     let event = Event::new(FORMATS[0], routes::GET_CHAT_SESSION, &["0"]).bearer(&token);
-    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::GET_CHAT_SESSION, handle, event).await;
+    let response =
+        testing::call_in::<SuperOffice, _, _, _>(app, routes::GET_CHAT_SESSION, handle::<GetChatSession>, event).await;
     assert_eq!(response.status(), 400);
 }

@@ -3,7 +3,7 @@ use shared::core::model::Role;
 use shared::routes;
 use shared::testing::{self, Event, FORMATS};
 
-use super::handle;
+use shared::routes::{get_thread::GetThread, handle};
 
 /// An operator's token, a client, and the thread one message to that client opened.
 async fn an_operator_and_a_thread(
@@ -24,7 +24,7 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
     let (token, client, sent) = an_operator_and_a_thread(app).await;
     for format in FORMATS {
         let event = Event::new(format, routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
-        let (status, body, _) = testing::call(app, routes::GET_THREAD, handle, event).await;
+        let (status, body, _) = testing::call(app, routes::GET_THREAD, handle::<GetThread>, event).await;
         assert_eq!(status, 200, "{format:?}: {body}");
         assert_eq!(body["id"], json!(sent.thread_id));
         assert_eq!(body["status"], json!("OPEN"));
@@ -36,7 +36,7 @@ async fn a_thread_reads_back_with_its_client_and_counts() {
     }
     let meter = testing::Meter::start(app);
     let event = Event::new(FORMATS[0], routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
-    assert_eq!(testing::call(app, routes::GET_THREAD, handle, event).await.0, 200);
+    assert_eq!(testing::call(app, routes::GET_THREAD, handle::<GetThread>, event).await.0, 200);
     // Auth alongside the thread, then its client.
     meter.assert_cost(2, 3, "(round trips, requests)");
 }
@@ -51,10 +51,10 @@ async fn a_new_container_authenticates_first_then_reads_alongside() {
     let container = testing::app().await;
     let event = || Event::new(FORMATS[0], routes::GET_THREAD, &[&sent.thread_id.to_string()]).bearer(&token);
     let meter = testing::Meter::start(container);
-    assert_eq!(testing::call(container, routes::GET_THREAD, handle, event()).await.0, 200);
+    assert_eq!(testing::call(container, routes::GET_THREAD, handle::<GetThread>, event()).await.0, 200);
     assert_eq!(meter.cost(), (3, 3), "(round trips, requests): auth, thread, client, one after the other");
     let meter = testing::Meter::start(container);
-    assert_eq!(testing::call(container, routes::GET_THREAD, handle, event()).await.0, 200);
+    assert_eq!(testing::call(container, routes::GET_THREAD, handle::<GetThread>, event()).await.0, 200);
     meter.assert_cost(2, 3, "(round trips, requests)");
 }
 
@@ -66,7 +66,7 @@ async fn unknown_and_malformed_thread_ids_and_roles_are_refused() {
     for format in FORMATS {
         let call = |id: &str, token: &str| {
             let event = Event::new(format, routes::GET_THREAD, &[id]).bearer(token);
-            testing::call(app, routes::GET_THREAD, handle, event)
+            testing::call(app, routes::GET_THREAD, handle::<GetThread>, event)
         };
         let (status, body, _) = call("9000000000000", &token).await;
         assert_eq!((status, body["code"].as_str(), body["field"].as_str()), (404, Some("NOT_FOUND"), Some("threadId")));

@@ -6,7 +6,7 @@ use shared::routes;
 use shared::superoffice::SuperOffice;
 use shared::testing::{self, Event, FORMATS};
 
-use super::handle;
+use shared::routes::{handle, list_chat_messages::ListChatMessages};
 
 #[tokio::test]
 async fn messages_after_one_come_oldest_first_in_pages() {
@@ -31,8 +31,13 @@ async fn messages_after_one_come_oldest_first_in_pages() {
                 .query("after", &after.to_string())
                 .query("limit", "2")
                 .header("SO-TimeZone", "Europe/Oslo, includeTZOffset");
-            let response =
-                testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
+            let response = testing::call_in::<SuperOffice, _, _, _>(
+                app,
+                routes::LIST_CHAT_MESSAGES,
+                handle::<ListChatMessages>,
+                event,
+            )
+            .await;
             assert_eq!(response.status(), 200);
             let page: Vec<Value> = serde_json::from_slice(response.body().as_ref()).unwrap();
             if page.is_empty() {
@@ -54,7 +59,13 @@ async fn messages_after_one_come_oldest_first_in_pages() {
         let event = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
             .bearer(&token)
             .query("after", after);
-        let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, event).await;
+        let response = testing::call_in::<SuperOffice, _, _, _>(
+            app,
+            routes::LIST_CHAT_MESSAGES,
+            handle::<ListChatMessages>,
+            event,
+        )
+        .await;
         assert_eq!(response.status(), 200);
         // Auth alongside the session (and, after a message, the message's place), then the page.
         meter.assert_cost(cost.0, cost.1, &format!("after={after}"));
@@ -62,7 +73,9 @@ async fn messages_after_one_come_oldest_first_in_pages() {
     let bad = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
         .bearer(&token)
         .query("after", "-1");
-    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, bad).await;
+    let response =
+        testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle::<ListChatMessages>, bad)
+            .await;
     let error: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!((response.status().as_u16(), error["ErrorSource"].clone()), (400, json!("after")));
 
@@ -71,7 +84,9 @@ async fn messages_after_one_come_oldest_first_in_pages() {
     let unknown = Event::new(FORMATS[0], routes::LIST_CHAT_MESSAGES, &[&thread_id.to_string()])
         .bearer(&token)
         .query("after", "2147483646");
-    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle, unknown).await;
+    let response =
+        testing::call_in::<SuperOffice, _, _, _>(app, routes::LIST_CHAT_MESSAGES, handle::<ListChatMessages>, unknown)
+            .await;
     let error: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!((response.status().as_u16(), error["ErrorType"].clone()), (404, json!("NotFound")), "{error}");
     assert_eq!(error["ErrorSource"], json!("after"));

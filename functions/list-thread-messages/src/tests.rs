@@ -6,7 +6,7 @@ use shared::core::validation::RawContent;
 use shared::routes;
 use shared::testing::{self, Event, FORMATS, Format};
 
-use super::handle;
+use shared::routes::{handle, list_thread_messages::ListThreadMessages};
 
 async fn thread_with_messages(app: &'static App, count: usize) -> (u64, String) {
     let (agent, token) = testing::agent(app, Role::Integrator).await;
@@ -25,7 +25,7 @@ async fn page(app: &'static App, format: Format, token: &str, thread_id: u64, qu
     for (name, value) in query {
         event = event.query(name, value);
     }
-    let (status, body, _) = testing::call(app, routes::LIST_THREAD_MESSAGES, handle, event).await;
+    let (status, body, _) = testing::call(app, routes::LIST_THREAD_MESSAGES, handle::<ListThreadMessages>, event).await;
     (status, body)
 }
 

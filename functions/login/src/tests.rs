@@ -5,7 +5,7 @@ use shared::routes;
 use shared::store::AgentStore;
 use shared::testing::{self, Event, FORMATS, PASSWORD};
 
-use super::handle;
+use shared::routes::{handle, login::Login};
 
 fn login_event(format: testing::Format, login: &str, password: &str) -> Event {
     Event::new(format, routes::LOGIN, &[]).json(&json!({"login": login, "password": password}))
@@ -17,7 +17,7 @@ async fn a_known_agent_gets_a_working_token_in_both_payload_formats() {
     let (agent, _) = testing::agent(app, Role::Integrator).await;
     for format in FORMATS {
         let (status, body, response) =
-            testing::call(app, routes::LOGIN, handle, login_event(format, &agent.login, PASSWORD)).await;
+            testing::call(app, routes::LOGIN, handle::<Login>, login_event(format, &agent.login, PASSWORD)).await;
         assert_eq!(status, 200, "{format:?}: {body}");
         let cookies: Vec<&str> =
             response.headers().get_all("set-cookie").iter().map(|value| value.to_str().unwrap()).collect();
@@ -52,8 +52,13 @@ async fn wrong_password_unknown_login_and_disabled_agent_get_the_same_401() {
     ];
     let mut messages = Vec::new();
     for (login, password) in attempts {
-        let (status, body, _) =
-            testing::call(app, routes::LOGIN, handle, login_event(testing::Format::HttpApiV2, &login, &password)).await;
+        let (status, body, _) = testing::call(
+            app,
+            routes::LOGIN,
+            handle::<Login>,
+            login_event(testing::Format::HttpApiV2, &login, &password),
+        )
+        .await;
         assert_eq!(status, 401, "{login}: {body}");
         assert_eq!(body["code"], json!("UNAUTHORIZED"));
         messages.push(body["message"].clone());
@@ -74,7 +79,7 @@ async fn bad_bodies_get_400_naming_the_field() {
     for format in FORMATS {
         for (body, code, field) in cases {
             let event = Event::new(format, routes::LOGIN, &[]).body(body);
-            let (status, reply, _) = testing::call(app, routes::LOGIN, handle, event).await;
+            let (status, reply, _) = testing::call(app, routes::LOGIN, handle::<Login>, event).await;
             assert_eq!(status, 400, "{body}: {reply}");
             assert_eq!(reply["code"], json!(code), "{body}");
             assert_eq!(reply.get("field").and_then(|f| f.as_str()), field, "{body}");
@@ -88,14 +93,14 @@ async fn wrong_media_types_and_oversized_bodies_are_refused() {
     let text = Event::new(testing::Format::HttpApiV2, routes::LOGIN, &[])
         .header("Content-Type", "text/plain")
         .body(r#"{"login":"a","password":"b"}"#);
-    assert_eq!(testing::call(app, routes::LOGIN, handle, text).await.0, 415);
+    assert_eq!(testing::call(app, routes::LOGIN, handle::<Login>, text).await.0, 415);
 
     let html_only = login_event(testing::Format::RestApiV1, "a", "b").header("Accept", "text/html");
-    assert_eq!(testing::call(app, routes::LOGIN, handle, html_only).await.0, 406);
+    assert_eq!(testing::call(app, routes::LOGIN, handle::<Login>, html_only).await.0, 406);
 
     let huge = format!(r#"{{"login":"a","password":"{}"}}"#, "x".repeat(300 * 1024));
     let event = Event::new(testing::Format::HttpApiV2, routes::LOGIN, &[]).body(&huge);
-    let (status, body, _) = testing::call(app, routes::LOGIN, handle, event).await;
+    let (status, body, _) = testing::call(app, routes::LOGIN, handle::<Login>, event).await;
     assert_eq!((status, body["code"].as_str()), (413, Some("PAYLOAD_TOO_LARGE")));
 }
 
@@ -104,11 +109,11 @@ async fn the_request_id_is_echoed_or_taken_from_api_gateway() {
     let app = testing::app().await;
     for format in FORMATS {
         let event = login_event(format, "a", "b").header("X-Request-Id", "trace-123");
-        let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
+        let (_, _, response) = testing::call(app, routes::LOGIN, handle::<Login>, event).await;
         assert_eq!(response.headers()["x-request-id"], "trace-123");
         let event = login_event(format, "a", "b");
         let gateway_id = event.gateway_request_id().to_owned();
-        let (_, _, response) = testing::call(app, routes::LOGIN, handle, event).await;
+        let (_, _, response) = testing::call(app, routes::LOGIN, handle::<Login>, event).await;
         assert_eq!(response.headers()["x-request-id"], gateway_id.as_str());
         assert_eq!(response.headers()["content-type"], "application/json");
     }
@@ -120,7 +125,7 @@ async fn five_failed_logins_lock_the_login_until_an_operator_resets_it() {
     let (agent, _) = testing::agent(app, Role::Supervisor).await;
     let attempt = |password: &'static str| {
         let event = login_event(testing::Format::HttpApiV2, &agent.login, password);
-        testing::call(app, routes::LOGIN, handle, event)
+        testing::call(app, routes::LOGIN, handle::<Login>, event)
     };
     // A success in between starts the count again.
     for _ in 0..4 {
@@ -144,7 +149,7 @@ async fn attempt(
     login: &str,
     password: &str,
 ) -> (u16, serde_json::Value, lambda_http::Response<lambda_http::Body>) {
-    testing::call(app, routes::LOGIN, handle, login_event(testing::Format::HttpApiV2, login, password)).await
+    testing::call(app, routes::LOGIN, handle::<Login>, login_event(testing::Format::HttpApiV2, login, password)).await
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@ use shared::http::Route;
 use shared::routes;
 use shared::testing::{self, Event, FORMATS};
 
-use super::handle;
+use shared::routes::not_found::handle;
 
 fn any(path: &'static str) -> Route {
     Route { method: "GET", pattern: path }

@@ -9,7 +9,7 @@ use shared::routes;
 use shared::superoffice::SuperOffice;
 use shared::testing::{self, Event, FORMATS, Format, PASSWORD};
 
-use super::handle;
+use shared::routes::{handle, post_chat_message::PostChatMessage};
 
 const SEED_SAMPLE: &str = r#"{
   "ChatMessageId": 664,
@@ -33,7 +33,9 @@ async fn session(app: &'static App) -> (u64, String, shared::core::model::Agent)
 }
 
 async fn post(app: &'static App, event: Event) -> (u16, String, lambda_http::Response<lambda_http::Body>) {
-    let response = testing::call_in::<SuperOffice, _, _, _>(app, routes::POST_CHAT_MESSAGE, handle, event).await;
+    let response =
+        testing::call_in::<SuperOffice, _, _, _>(app, routes::POST_CHAT_MESSAGE, handle::<PostChatMessage>, event)
+            .await;
     let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
     (response.status().as_u16(), body, response)
 }

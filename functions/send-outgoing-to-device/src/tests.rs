@@ -7,11 +7,12 @@ use shared::routes;
 use shared::store::{ClientStore, ThreadStore};
 use shared::testing::{self, Event, FORMATS, Format};
 
-use super::handle;
+use shared::routes::{handle, send_outgoing_to_device::SendOutgoingToDevice};
 
 async fn send(app: &'static App, format: Format, token: &str, body: &Value) -> (u16, Value) {
     let event = Event::new(format, routes::SEND_OUTGOING_TO_DEVICE, &[]).bearer(token).json(body);
-    let (status, body, _) = testing::call(app, routes::SEND_OUTGOING_TO_DEVICE, handle, event).await;
+    let (status, body, _) =
+        testing::call(app, routes::SEND_OUTGOING_TO_DEVICE, handle::<SendOutgoingToDevice>, event).await;
     (status, body)
 }
 

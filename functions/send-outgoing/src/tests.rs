@@ -7,7 +7,7 @@ use shared::routes;
 use shared::store::{AgentStore, ClientStore, PageStart, Session, SessionKind, ThreadStore};
 use shared::testing::{self, Event, FORMATS, Format};
 
-use super::handle;
+use shared::routes::{handle, send_outgoing::SendOutgoing};
 
 async fn send(app: &'static App, token: &str, body: Value) -> (u16, Value) {
     send_as(app, Format::HttpApiV2, token, body, None).await
@@ -18,7 +18,7 @@ async fn send_as(app: &'static App, format: Format, token: &str, body: Value, ke
     if let Some(key) = key {
         event = event.header("Idempotency-Key", key);
     }
-    let (status, body, _) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    let (status, body, _) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, event).await;
     (status, body)
 }
 
@@ -132,7 +132,7 @@ async fn credentials_and_roles_are_checked_in_both_payload_formats() {
             assert_eq!((got, reply["code"].as_str()), (status, Some(code)), "{format:?} {token}: {reply}");
         }
         let event = Event::new(format, routes::SEND_OUTGOING, &[]).json(&body);
-        let (status, reply, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+        let (status, reply, response) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, event).await;
         assert_eq!((status, reply["code"].as_str()), (401, Some("UNAUTHORIZED")));
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
     }
@@ -178,7 +178,7 @@ async fn bad_input_gets_400_naming_the_field_and_writes_nothing() {
         assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     let malformed = Event::new(Format::RestApiV1, routes::SEND_OUTGOING, &[]).bearer(&token).body("{\"text\": ");
-    let (status, reply, _) = testing::call(app, routes::SEND_OUTGOING, handle, malformed).await;
+    let (status, reply, _) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, malformed).await;
     assert_eq!((status, reply["code"].as_str()), (400, Some("INVALID_JSON")));
     assert!(refreshed(app, &client).await.open_thread_id.is_none(), "no thread was opened");
 }
@@ -342,7 +342,7 @@ async fn a_stalled_database_gets_our_503_before_the_invocation_deadline() {
         .json(&json!({"text": "x", "threadsClientId": 1}))
         .deadline_in(2_000);
     let started = std::time::Instant::now();
-    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, event).await;
     let took = started.elapsed();
     assert_eq!((status, body["code"].as_str()), (503, Some("STORAGE_UNAVAILABLE")), "{body}");
     assert_eq!(response.headers()["retry-after"], "1");
@@ -394,7 +394,7 @@ async fn an_unreachable_database_is_a_retryable_503() {
     let event = Event::new(Format::HttpApiV2, routes::SEND_OUTGOING, &[])
         .bearer("Bearer 1.token")
         .json(&json!({"text": "x", "threadsClientId": 1}));
-    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle, event).await;
+    let (status, body, response) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, event).await;
     assert_eq!((status, body["code"].as_str()), (503, Some("STORAGE_UNAVAILABLE")), "{body}");
     assert_eq!(response.headers()["retry-after"], "1");
     assert!(!body["message"].as_str().unwrap().contains("127.0.0.1"), "no internals in the message");
@@ -418,12 +418,12 @@ async fn a_send_whose_every_answer_is_lost_is_answered_outcome_unknown_and_its_k
             .json(&body)
     };
     let (status, reply, response) =
-        testing::call(through_proxy, routes::SEND_OUTGOING, handle, event().deadline_in(2_000)).await;
+        testing::call(through_proxy, routes::SEND_OUTGOING, handle::<SendOutgoing>, event().deadline_in(2_000)).await;
     assert_eq!((status, reply["code"].as_str()), (503, Some("OUTCOME_UNKNOWN")), "{reply}");
     assert_eq!(response.headers()["retry-after"], "1");
     assert!(proxy.lost.load(std::sync::atomic::Ordering::SeqCst) >= 2, "every try's answer was lost");
 
-    let (status, replayed, response) = testing::call(app, routes::SEND_OUTGOING, handle, event()).await;
+    let (status, replayed, response) = testing::call(app, routes::SEND_OUTGOING, handle::<SendOutgoing>, event()).await;
     assert_eq!(status, 200, "{replayed}");
     assert_eq!(response.headers()["idempotent-replayed"], "true");
     let thread_id = replayed["threadId"].as_u64().unwrap();

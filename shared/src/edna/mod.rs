@@ -4,26 +4,23 @@
 mod cursor;
 pub mod wire;
 
-use std::future::Future;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::core::credentials::{self, Credentials};
-use crate::core::model::{Agent, Role};
-use crate::http::{self, ApiRequest, Dialect, Reply, Route, Scheme};
-use crate::{App, Error, Result};
+use crate::http::{self, ApiRequest, Dialect, Reply, Scheme};
+use crate::{Error, Result};
 
 pub use cursor::{decode_cursor, encode_cursor};
 
 const JSON: &str = "application/json";
 
-/// The edna conventions, for [`http::serve`].
+/// The edna conventions, for [`http::serve`] and the routes (`crate::routes`).
 pub struct Edna;
 
 impl Dialect for Edna {
     type Answer = Reply;
     type Context = ();
+    const SCHEMES: &'static [Scheme] = SCHEMES;
 
     fn negotiate(request: &ApiRequest) -> ((), Result<()>) {
         let acceptable = http::choose(request.header("accept"), &[JSON]).is_some();
@@ -44,15 +41,6 @@ impl Dialect for Edna {
             _ => reply,
         }
     }
-}
-
-/// Runs the Lambda loop of an edna route.
-pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
-where
-    H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Reply>> + Send + 'static,
-{
-    http::serve::<Edna, _, _, _>(app, route, handler).await
 }
 
 /// A 200 with `value` as JSON.
@@ -87,15 +75,8 @@ pub fn body<T: DeserializeOwned>(request: &ApiRequest) -> Result<T> {
     http::parse_json(request.body())
 }
 
-/// The credentials this dialect accepts (public for the fuzz targets, which read credentials as
-/// the handlers do).
+/// The credentials this dialect accepts.
 pub const SCHEMES: &[Scheme] = &[Scheme::Bearer];
-
-/// The agent behind the request's `Bearer` token, if it may act in one of `roles`.
-pub async fn authenticate(app: &App, request: &ApiRequest, roles: &[Role]) -> Result<Agent> {
-    let credentials: Credentials = http::credentials(request, SCHEMES)?;
-    credentials::authenticate(&app.store, &credentials, roles).await
-}
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {

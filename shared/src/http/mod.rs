@@ -32,6 +32,8 @@ pub trait Dialect: 'static {
     type Answer: Send;
     /// What the request asked the answer to look like.
     type Context: Send + Sync;
+    /// The credentials it accepts, in the order they are tried.
+    const SCHEMES: &'static [Scheme];
     /// Reads the caller's wishes; when they cannot be met, the error comes with a context to
     /// render it in.
     fn negotiate(request: &ApiRequest) -> (Self::Context, Result<()>);

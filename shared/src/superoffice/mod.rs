@@ -10,15 +10,12 @@ pub mod language;
 pub mod wire;
 pub mod xml;
 
-use std::future::Future;
-
 use serde::Serialize;
 
-use crate::core::credentials;
-use crate::core::model::{Agent, Message, Role};
+use crate::core::model::Message;
 use crate::core::threads::ThreadSummary;
-use crate::http::{self, ApiRequest, Dialect, Reply, Route, Scheme};
-use crate::{App, Error, Result};
+use crate::http::{self, ApiRequest, Dialect, Reply, Scheme};
+use crate::{Error, Result};
 use dates::Zone;
 use language::Chosen;
 use wire::{ChatMessage, ChatSession};
@@ -33,13 +30,12 @@ pub const ANSWER_TYPES: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
 ];
-/// The credentials this dialect accepts, in [`authenticate`]'s order (public for the fuzz targets,
-/// which read credentials as the handlers do).
+/// The credentials this dialect accepts, in the order they are tried.
 pub const SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::Basic, Scheme::SoTicket, Scheme::Cookie];
 /// The largest id SuperOffice's int32 fields hold.
 pub const MAX_ID: u64 = i32::MAX as u64;
 
-/// The SuperOffice conventions, for [`http::serve`].
+/// The SuperOffice conventions, for [`http::serve`] and the routes (`crate::routes`).
 pub struct SuperOffice;
 
 /// What the caller asked the answer to look like.
@@ -95,6 +91,7 @@ impl Answer {
 impl Dialect for SuperOffice {
     type Answer = Answer;
     type Context = Context;
+    const SCHEMES: &'static [Scheme] = SCHEMES;
 
     fn negotiate(request: &ApiRequest) -> (Context, Result<()>) {
         let language = language::choose(request.header("so-language"), request.header("accept-language"));
@@ -171,21 +168,6 @@ fn content_type(context: &Context) -> String {
 
 fn body(context: &Context, root: &str, item: &str, value: &serde_json::Value) -> String {
     if context.is_xml() { xml::write(root, item, value) } else { value.to_string() }
-}
-
-/// Runs the Lambda loop of a SuperOffice route.
-pub async fn serve<H, Fut>(app: &'static App, route: Route, handler: H) -> Result<(), lambda_http::Error>
-where
-    H: Fn(&'static App, ApiRequest) -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<Answer>> + Send + 'static,
-{
-    http::serve::<SuperOffice, _, _, _>(app, route, handler).await
-}
-
-/// The agent behind any of SuperOffice's credentials, if it may act in one of `roles`.
-pub async fn authenticate(app: &App, request: &ApiRequest, roles: &[Role]) -> Result<Agent> {
-    let credentials = http::credentials(request, SCHEMES)?;
-    credentials::authenticate(&app.store, &credentials, roles).await
 }
 
 /// The `{chatSessionId}` of the path: an int32 from 1.
