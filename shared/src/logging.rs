@@ -33,14 +33,23 @@ pub fn init_from_env() {
 }
 
 pub fn init(level: &str) {
+    // A second call (tests build many apps in one process) keeps the first subscriber.
+    let _ = subscriber(level, std::io::stdout).try_init();
+}
+
+/// The functions' logging: one flat JSON object per line, written to `writer`, at `level`.
+pub fn subscriber<W>(level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let layer = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
-        .with_target(false);
-    // A second call (tests build many apps in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::registry().with(layer).with(filter(level)).try_init();
+        .with_target(false)
+        .with_writer(writer);
+    tracing_subscriber::registry().with(layer).with(filter(level))
 }
 
 #[cfg(test)]

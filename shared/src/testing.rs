@@ -365,3 +365,46 @@ async fn read_message(stream: &mut tokio::net::TcpStream) -> std::io::Result<Opt
     message.extend_from_slice(&body);
     Ok(Some(message))
 }
+
+/// The JSON log lines written on this thread while it lives, as the functions write them
+/// (`logging::init`'s format): for tests of what a log line says, and that secrets stay out.
+/// Tokio's test runtime runs a test on one thread, so the capture sees the whole test.
+pub struct CapturedLog {
+    buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::dispatcher::DefaultGuard,
+}
+
+#[derive(Clone)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    pub fn start() -> CapturedLog {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = SharedBuffer(buffer.clone());
+        let subscriber = crate::logging::subscriber("info", move || writer.clone());
+        CapturedLog { buffer, _guard: tracing::dispatcher::set_default(&tracing::Dispatch::new(subscriber)) }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).into_owned()
+    }
+
+    /// The lines whose `field` is the string `value`.
+    pub fn lines_with(&self, field: &str, value: &str) -> Vec<Value> {
+        self.text()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line[field].as_str() == Some(value))
+            .collect()
+    }
+}

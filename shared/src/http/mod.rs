@@ -15,10 +15,11 @@ pub use request::{ApiRequest, Route, parse_json};
 pub use response::{Reply, status_of};
 
 use std::future::Future;
-use std::time::Instant;
 
 use lambda_http::{Body, Request, RequestExt, Response};
 
+use crate::invocation::{Invocation, Outcome};
+pub use crate::invocation::{Resources, Usage};
 use crate::{App, Error, Result};
 
 /// Requests larger than this get 413.
@@ -65,46 +66,6 @@ pub async fn refused<A>(authentication: impl Future<Output = Result<A>>, invalid
     authentication.await.err().unwrap_or(invalid)
 }
 
-/// What a function hands its handlers besides the request: the [`App`], or `()` for a function
-/// that needs no store (not-found, which then builds no DynamoDB client at all).
-pub trait Resources: Copy + Send + Sync + 'static {
-    /// The store's figures so far, for the log line.
-    fn usage(self) -> Usage;
-}
-
-/// DynamoDB figures of a container so far; their difference over a request goes in its log line.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Usage {
-    requests: u64,
-    round_trips: u64,
-    read_units: f64,
-    write_units: f64,
-}
-
-impl Usage {
-    fn since(self, before: Usage) -> Usage {
-        Usage {
-            requests: self.requests - before.requests,
-            round_trips: self.round_trips - before.round_trips,
-            read_units: self.read_units - before.read_units,
-            write_units: self.write_units - before.write_units,
-        }
-    }
-}
-
-impl Resources for &'static App {
-    fn usage(self) -> Usage {
-        let (read_units, write_units) = self.store.capacity_units();
-        Usage { requests: self.store.requests_sent(), round_trips: self.store.round_trips(), read_units, write_units }
-    }
-}
-
-impl Resources for () {
-    fn usage(self) -> Usage {
-        Usage::default()
-    }
-}
-
 /// Runs the Lambda loop for one route. Call from `main` after building the [`App`].
 pub async fn serve<D, R, H, Fut>(resources: R, route: Route, handler: H) -> Result<(), lambda_http::Error>
 where
@@ -124,26 +85,17 @@ where
     H: Fn(R, ApiRequest) -> Fut,
     Fut: Future<Output = Result<D::Answer>>,
 {
-    let started = Instant::now();
-    let deadline = crate::deadline::from_invocation(event.lambda_context_ref().map(|context| context.deadline));
-    let usage_before = resources.usage();
+    let invocation = Invocation::start(resources, event.lambda_context_ref().map(|context| context.deadline));
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();
     let (context, negotiated) = D::negotiate(&request);
     let outcome = match negotiated.and_then(|()| request.check_size()) {
         // The store resolves a write before the deadline; a read still waiting then is dropped.
-        Ok(()) => {
-            match tokio::time::timeout_at(
-                deadline.into(),
-                crate::deadline::within(deadline, Box::pin(handler(resources, request))),
-            )
-            .await
-            {
-                Ok(answer) => answer.and_then(|answer| D::render(answer, &context)),
-                Err(_) => Err(Error::StorageUnavailable("the request's deadline passed".into())),
-            }
-        }
+        Ok(()) => match invocation.within(Box::pin(handler(resources, request))).await {
+            Some(answer) => answer.and_then(|answer| D::render(answer, &context)),
+            None => Err(Error::StorageUnavailable("the request's deadline passed".into())),
+        },
         Err(err) => Err(err),
     };
     let reply = outcome.unwrap_or_else(|err| {
@@ -152,20 +104,14 @@ where
         }
         D::render_error(&err, &context)
     });
-    let status = reply.status();
-    let usage = resources.usage().since(usage_before);
-    tracing::info!(
-        route = route.pattern,
-        method = %method,
-        status,
-        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
-        dynamodb_requests = usage.requests,
-        dynamodb_round_trips = usage.round_trips,
-        dynamodb_read_units = usage.read_units,
-        dynamodb_write_units = usage.write_units,
-        budget_ms = deadline.saturating_duration_since(started).as_millis() as u64,
-        request_id = %request_id,
-        "request"
-    );
+    invocation.finish(Outcome {
+        kind: "request",
+        route: route.pattern,
+        method: &method,
+        status: reply.status(),
+        request_id: &request_id,
+        records: None,
+        failed: None,
+    });
     reply.into_response(&request_id)
 }
