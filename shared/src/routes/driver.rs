@@ -101,15 +101,13 @@ impl Caller for Agent {
         http::credentials(request, D::SCHEMES).map(drop)
     }
 
-    fn authenticate<'a, D: Dialect>(
+    async fn authenticate<D: Dialect>(
         app: &'static App,
-        request: &'a ApiRequest,
+        request: &ApiRequest,
         roles: &'static [Role],
-    ) -> impl Future<Output = Result<Agent>> + Send + 'a {
-        async move {
-            let credentials = http::credentials(request, D::SCHEMES)?;
-            credentials::authenticate(&app.store, &credentials, roles).await
-        }
+    ) -> Result<Agent> {
+        let credentials = http::credentials(request, D::SCHEMES)?;
+        credentials::authenticate(&app.store, &credentials, roles).await
     }
 
     fn key_scope(&self) -> u64 {
