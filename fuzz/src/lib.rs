@@ -46,6 +46,16 @@ pub fn direct_request<'a>(
 /// The route API Gateway picks for `method` and `path` (`shared::routes::route_for`).
 pub use routes::route_for;
 
+/// The routes that take a body by POST, of one dialect (SuperOffice's or edna's): what the body
+/// targets pick from, so that a new route's body is fuzzed without a change here.
+pub fn posts(superoffice: bool) -> Vec<shared::http::Route> {
+    routes::READERS
+        .iter()
+        .map(|reader| reader.route)
+        .filter(|route| route.method == "POST" && route.pattern.starts_with(routes::SUPEROFFICE_PREFIX) == superoffice)
+        .collect()
+}
+
 /// One request through the edge, as the function serving its route would take it: the route's
 /// own reading of it (`shared::routes::READERS`: negotiation, the size check, the form of the
 /// credentials, then the route's `parse`), or not-found's. Each refusal must be a 4xx, rendered
