@@ -12,7 +12,9 @@ Fails (exit 1, printing every difference) unless:
    (`/{*name}`, plus `/`, which matchit's catch-all does not match) name the same binary;
 3. on every routed path the router sends each other standard method to that catch-all binary,
    as API Gateway's `$default` route does (cargo-lambda would otherwise answer with its own
-   non-JSON 404 where the deployed API gives the catch-all's 405), and sends nothing else there.
+   non-JSON 404 where the deployed API gives the catch-all's 405), and sends nothing else there;
+4. shared/src/routes/mod.rs names the same (METHOD, path) routes, and each function's `main`
+   serves the route module whose `ROUTE` is the route the template sends that function.
 
 Run: `.cache/venv/bin/python tests/check_routes.py [--template template.yaml] [--cargo Cargo.toml]`
 """
@@ -79,6 +81,14 @@ def template_routes(path: Path, problems: list[str]) -> tuple[set[tuple[str, str
     return routes, catch_all
 
 
+# `pub const SEND_OUTGOING: Route = Route { method: "POST", pattern: "/api/v1/messages/outgoing" };`
+NAMED_ROUTE = re.compile(r'pub const (\w+): Route = Route \{ method: "(\w+)", pattern: "([^"]+)" \}')
+# `shared::routes::serve::<shared::routes::send_outgoing::SendOutgoing>()` in a function's main.
+SERVED_MODULE = re.compile(r"shared::routes::(\w+)::\w+>")
+# `const ROUTE: Route = super::SEND_OUTGOING;` in a route's module.
+ROUTE_CONST = re.compile(r"const ROUTE: Route = super::(\w+);")
+
+
 def router_table(path: Path) -> dict[str, dict[str, str] | str]:
     """The router as {path: {METHOD: function} | function}, from either of its TOML forms."""
     with path.open("rb") as f:
@@ -109,7 +119,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="template.yaml routes == Cargo.toml watch router")
     ap.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     ap.add_argument("--cargo", type=Path, default=ROOT / "Cargo.toml")
-    ap.add_argument("--routes", type=Path, default=ROOT / "shared" / "src" / "routes.rs")
+    ap.add_argument("--routes", type=Path, default=ROOT / "shared" / "src" / "routes" / "mod.rs")
     args = ap.parse_args()
 
     problems: list[str] = []
@@ -177,9 +187,27 @@ def main() -> int:
     }
     template_pairs = {(m, p) for m, p, _ in t_routes}
     for method, route_path in sorted(template_pairs - shared_routes):
-        problems.append(f"only in template.yaml, not in shared/src/routes.rs: {method} {route_path}")
+        problems.append(f"only in template.yaml, not in shared/src/routes/mod.rs: {method} {route_path}")
     for method, route_path in sorted(shared_routes - template_pairs):
-        problems.append(f"only in shared/src/routes.rs: {method} {route_path}")
+        problems.append(f"only in shared/src/routes/mod.rs: {method} {route_path}")
+
+    # Each function serves the route the template sends it: its main names a route module whose
+    # `ROUTE` is that (method, path).
+    named = {name: (method, path) for name, method, path in NAMED_ROUTE.findall(args.routes.read_text())}
+    for method, route_path, binary in sorted(t_routes):
+        main_rs = ROOT / "functions" / binary / "src" / "main.rs"
+        served = SERVED_MODULE.search(main_rs.read_text()) if main_rs.exists() else None
+        if not served:
+            problems.append(f"functions/{binary}/src/main.rs names no shared::routes::<module>::<Route>")
+            continue
+        module = args.routes.parent / f"{served.group(1)}.rs"
+        constant = ROUTE_CONST.search(module.read_text()) if module.exists() else None
+        if not constant or named.get(constant.group(1)) != (method, route_path):
+            got = named.get(constant.group(1)) if constant else None
+            problems.append(
+                f"functions/{binary} serves shared::routes::{served.group(1)} ({got}), "
+                f"but template.yaml sends it {method} {route_path}"
+            )
 
     return report(
         "check_routes: template.yaml and the Cargo.toml watch router differ",
