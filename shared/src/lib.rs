@@ -18,6 +18,7 @@ pub mod store;
 pub mod superoffice;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod wording;
 
 pub use app::App;
 pub use core::error::{Error, Result};

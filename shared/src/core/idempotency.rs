@@ -1,4 +1,4 @@
-//! `Idempotency-Key`: the first request's result is kept for 24 h and given to retries, which
+//! Idempotency keys: the first request's result is kept for 24 h and given to retries, which
 //! render it in their own negotiated format.
 
 use std::future::Future;
@@ -9,10 +9,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::core::error::{Input, Problem};
 use crate::store::{CompletedKey, IdempotencyStore, KeyClaim};
 use crate::{Error, Result};
 
-pub const HEADER: &str = "Idempotency-Key";
 /// Longest a request may hold a key before a retry may take it over (well above the function
 /// timeout).
 const LEASE: Duration = Duration::from_secs(30);
@@ -64,7 +64,7 @@ impl RequestKey {
         let Some(key) = header else { return Ok(None) };
         let printable = key.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
         if key.is_empty() || key.len() > 255 || !printable {
-            return Err(Error::invalid(HEADER, "Idempotency-Key must be 1 to 255 printable ASCII characters"));
+            return Err(Error::invalid(Input::IdempotencyKey, Problem::PrintableCount { min: 1, max: 255 }));
         }
         let key_hash = hex::encode(Sha256::digest(key.as_bytes()));
         let mut request = Sha256::new();
@@ -103,10 +103,7 @@ where
             return Ok(Outcome { value, replayed: true });
         }
         KeyClaim::InProgress => {
-            return Err(Error::conflict(
-                "IDEMPOTENCY_KEY_IN_PROGRESS",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            ));
+            return Err(Error::conflict("IDEMPOTENCY_KEY_IN_PROGRESS", Problem::InProgress));
         }
         KeyClaim::Mismatch => return Err(Error::IdempotencyKeyReused),
     }
@@ -145,7 +142,9 @@ mod tests {
     fn bad_keys_are_refused_naming_the_header() {
         for bad in ["", "tab\there", "é", &"k".repeat(256)] {
             match RequestKey::from_header(Some(bad), 1, "POST", "/p", b"") {
-                Err(Error::InvalidInput { field: Some(field), .. }) => assert_eq!(field, HEADER),
+                Err(Error::InvalidInput { field: Some(field), .. }) => {
+                    assert_eq!(field, crate::core::error::Field::Input(Input::IdempotencyKey))
+                }
                 other => panic!("{bad:?}: {other:?}"),
             }
         }

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::credentials::LoginGrant;
 use crate::core::devices::DeviceTarget;
+use crate::core::error::{Field, Input, Message as ErrorMessage};
 use crate::core::model::{Attachment, Message, Role, ThreadStatus};
 use crate::core::sending::{Delivery, Recipient};
 use crate::core::threads::ThreadSummary;
 use crate::core::validation::{MessageContent, RawContent};
 use crate::store::MessagePage;
-use crate::{Error, Result};
+use crate::{Error, Result, wording};
 
 /// Body of `POST /api/auth/login`.
 #[derive(Debug, Deserialize)]
@@ -126,15 +127,27 @@ impl OutgoingToDeviceRequest {
 }
 
 impl RawDescriptor {
+    /// The checked descriptor; an error names the part at fault under the descriptor's own name
+    /// (`clientApplicationDescriptor.deviceAddress`).
     fn validate(self, name: &str) -> Result<DeviceTarget> {
         DeviceTarget::check(
-            name,
             self.channel_type,
             self.device_address,
             self.app_marker,
             self.client_id,
             self.unauthorized_client_id,
         )
+        .map_err(|err| match err {
+            Error::InvalidInput { code, message, field: Some(Field::Input(Input::Device(part))) } => {
+                let field = Field::Wire(format!("{name}.{}", super::device_part(part)));
+                let message = match message {
+                    ErrorMessage::Problem(problem) => wording::describe(&problem, Some(&field), &super::Names),
+                    ErrorMessage::Text(text) => text,
+                };
+                Error::InvalidInput { code, message: message.into(), field: Some(field) }
+            }
+            other => other,
+        })
     }
 }
 
@@ -242,9 +255,27 @@ mod tests {
 
     fn field_of(body: serde_json::Value) -> String {
         match validate(body.clone()) {
-            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            Err(Error::InvalidInput { field: Some(field), .. }) => field.to_string(),
             other => panic!("{body}: {other:?}"),
         }
+    }
+
+    fn outgoing_field(body: serde_json::Value) -> String {
+        match serde_json::from_value::<OutgoingRequest>(body.clone()).unwrap().validate() {
+            Err(err @ Error::InvalidInput { .. }) => err.field().unwrap().to_string(),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recipient_is_named_as_the_body_names_it() {
+        assert_eq!(outgoing_field(json!({"text": "x"})), "threadsClientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "threadsClientId": 0, "clientId": "ext"})), "threadsClientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "clientId": ""})), "clientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "threadId": 0})), "threadId");
+        assert_eq!(outgoing_field(json!({"text": "", "threadId": 1})), "text");
+        let bad_type = json!({"text": "x", "threadId": 1, "attachments": [{"url": "https://a.b/f", "type": "no"}]});
+        assert_eq!(outgoing_field(bad_type), "attachments[0].type");
     }
 
     #[test]

@@ -242,7 +242,7 @@ mod tests {
 
     fn field_of(value: Value) -> String {
         match draft(value.clone()) {
-            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            Err(Error::InvalidInput { field: Some(field), .. }) => field.to_string(),
             other => panic!("{value}: {other:?}"),
         }
     }
