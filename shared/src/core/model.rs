@@ -172,115 +172,37 @@ pub struct Attachment {
     pub size: Option<u64>,
 }
 
-/// Who a message is for (SuperOffice's `ChatMessage.Type`; names and numbers are SuperOffice's).
+/// Who a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum MessageType {
-    Invalid = 0,
+    Invalid,
     #[default]
-    ToCustomer = 1,
-    ToUser = 2,
-    Special = 3,
+    ToCustomer,
+    ToUser,
+    Special,
 }
 
-/// What kind of special message it is (SuperOffice's `ChatMessage.SpecialType`).
+/// What kind of special message it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SpecialType {
     #[default]
-    None = 0,
-    Welcome = 1,
-    Url = 2,
-    Block = 3,
-    NewSession = 5,
-    TransferedSession = 6,
-    Error = 7,
-    SessionDeleted = 8,
-    FaqSuccessQuestion = 9,
-    ClosedByUser = 10,
-    ClosedByCustomer = 11,
-    ClosedByIdle = 12,
-    TransferRejected = 13,
-    ReopenedByCustomer = 14,
-    ClickedOption = 15,
-    BotMessage = 16,
-    Options = 17,
-}
-
-/// Names and numbers of an enum that both are part of the contract.
-pub trait NumberedEnum: Sized + Copy + 'static {
-    const ALL: &'static [Self];
-    fn name(self) -> &'static str;
-    fn number(self) -> i32;
-
-    /// By name (any case) or by number.
-    fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        match raw.parse::<i32>() {
-            Ok(number) => Self::ALL.iter().copied().find(|value| value.number() == number),
-            Err(_) => Self::ALL.iter().copied().find(|value| value.name().eq_ignore_ascii_case(raw)),
-        }
-    }
-}
-
-impl NumberedEnum for MessageType {
-    const ALL: &'static [Self] =
-        &[MessageType::Invalid, MessageType::ToCustomer, MessageType::ToUser, MessageType::Special];
-    fn name(self) -> &'static str {
-        match self {
-            MessageType::Invalid => "Invalid",
-            MessageType::ToCustomer => "ToCustomer",
-            MessageType::ToUser => "ToUser",
-            MessageType::Special => "Special",
-        }
-    }
-    fn number(self) -> i32 {
-        self as i32
-    }
-}
-
-impl NumberedEnum for SpecialType {
-    const ALL: &'static [Self] = &[
-        SpecialType::None,
-        SpecialType::Welcome,
-        SpecialType::Url,
-        SpecialType::Block,
-        SpecialType::NewSession,
-        SpecialType::TransferedSession,
-        SpecialType::Error,
-        SpecialType::SessionDeleted,
-        SpecialType::FaqSuccessQuestion,
-        SpecialType::ClosedByUser,
-        SpecialType::ClosedByCustomer,
-        SpecialType::ClosedByIdle,
-        SpecialType::TransferRejected,
-        SpecialType::ReopenedByCustomer,
-        SpecialType::ClickedOption,
-        SpecialType::BotMessage,
-        SpecialType::Options,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            SpecialType::None => "None",
-            SpecialType::Welcome => "Welcome",
-            SpecialType::Url => "Url",
-            SpecialType::Block => "Block",
-            SpecialType::NewSession => "NewSession",
-            SpecialType::TransferedSession => "TransferedSession",
-            SpecialType::Error => "Error",
-            SpecialType::SessionDeleted => "SessionDeleted",
-            SpecialType::FaqSuccessQuestion => "FaqSuccessQuestion",
-            SpecialType::ClosedByUser => "ClosedByUser",
-            SpecialType::ClosedByCustomer => "ClosedByCustomer",
-            SpecialType::ClosedByIdle => "ClosedByIdle",
-            SpecialType::TransferRejected => "TransferRejected",
-            SpecialType::ReopenedByCustomer => "ReopenedByCustomer",
-            SpecialType::ClickedOption => "ClickedOption",
-            SpecialType::BotMessage => "BotMessage",
-            SpecialType::Options => "Options",
-        }
-    }
-    fn number(self) -> i32 {
-        self as i32
-    }
+    None,
+    Welcome,
+    Url,
+    Block,
+    NewSession,
+    TransferedSession,
+    Error,
+    SessionDeleted,
+    FaqSuccessQuestion,
+    ClosedByUser,
+    ClosedByCustomer,
+    ClosedByIdle,
+    TransferRejected,
+    ReopenedByCustomer,
+    ClickedOption,
+    BotMessage,
+    Options,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::dates::{self, Zone};
-use crate::core::model::{Agent, Message, MessageType, NumberedEnum, SpecialType, ThreadStatus};
+use super::enums::NumberedEnum;
+use crate::core::model::{Agent, Message, MessageType, SpecialType, ThreadStatus};
 use crate::core::sending::Draft;
 use crate::core::threads::{SessionCustomer, ThreadSummary};
 use crate::core::validation::{MAX_TEXT_CHARS, check_length};
