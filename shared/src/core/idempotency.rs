@@ -5,8 +5,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use rand::RngCore;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::core::error::{Input, Problem};
@@ -27,14 +25,21 @@ pub struct KeyClaimed {
 }
 
 impl KeyClaimed {
-    pub fn complete(&self, result: &impl Serialize) -> Result<CompletedKey> {
+    pub fn complete(&self, result: &impl Replayable) -> Result<CompletedKey> {
         Ok(CompletedKey {
             record_key: self.record_key.clone(),
             request_hash: self.request_hash.clone(),
             owner: self.owner.clone(),
-            result: serde_json::to_string(result).map_err(Error::internal)?,
+            result: result.to_replay()?,
         })
     }
+}
+
+/// A result a key keeps for its retries: how it is written into the key's record and read back
+/// (the stored form is the store's, `crate::store::records`, not a dialect's body).
+pub trait Replayable: Sized {
+    fn to_replay(&self) -> Result<String>;
+    fn from_replay(stored: &str) -> Result<Self>;
 }
 
 /// A token no other claim has: a request that outlived its lease cannot complete or release the
@@ -89,7 +94,7 @@ pub struct Outcome<T> {
 pub async fn once<S, T, F, Fut>(store: &S, key: Option<RequestKey>, work: F) -> Result<Outcome<T>>
 where
     S: IdempotencyStore,
-    T: DeserializeOwned,
+    T: Replayable,
     F: FnOnce(Option<KeyClaimed>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
@@ -99,7 +104,7 @@ where
     match store.claim_key(&key.record_key, &key.request_hash, &owner, LEASE).await? {
         KeyClaim::Claimed => {}
         KeyClaim::Completed(result) => {
-            let value = serde_json::from_str(&result).map_err(Error::internal)?;
+            let value = T::from_replay(&result)?;
             return Ok(Outcome { value, replayed: true });
         }
         KeyClaim::InProgress => {
@@ -150,6 +155,15 @@ mod tests {
         }
         assert!(RequestKey::from_header(Some(&"k".repeat(255)), 1, "POST", "/p", b"").unwrap().is_some());
         assert!(RequestKey::from_header(None, 1, "POST", "/p", b"").unwrap().is_none());
+    }
+
+    impl Replayable for u8 {
+        fn to_replay(&self) -> Result<String> {
+            Ok(self.to_string())
+        }
+        fn from_replay(stored: &str) -> Result<Self> {
+            stored.parse().map_err(Error::internal)
+        }
     }
 
     /// Remembers the owners it was given.

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::core::error::{Input, Problem};
 use crate::core::idempotency::KeyClaimed;
@@ -91,8 +90,7 @@ impl Draft {
 
 /// What a send produced: the stored message and how its client is known. This is what an
 /// idempotency key keeps, and every dialect renders its own answer from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub message: Message,
     pub client_external_id: Option<String>,

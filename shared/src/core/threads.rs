@@ -2,7 +2,6 @@
 //! their messages, and closing them.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::core::clients::{MAX_DISPLAY_NAME_CHARS, new_client};
 use crate::core::error::{Input, Problem};
@@ -17,8 +16,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// A thread with what its readers want to know of its client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSummary {
     pub thread: Thread,
     pub client_external_id: Option<String>,

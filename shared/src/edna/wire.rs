@@ -2,7 +2,7 @@
 //! core.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::credentials::LoginGrant;
 use crate::core::devices::DeviceTarget;
@@ -29,6 +29,7 @@ pub struct LoginResponse {
     pub user_id: u64,
     pub login: String,
     pub token: String,
+    #[serde(serialize_with = "role_name")]
     pub role: Role,
     pub ticket: String,
 }
@@ -45,13 +46,63 @@ impl From<&LoginGrant> for LoginResponse {
     }
 }
 
+fn role_name<S: Serializer>(role: &Role, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(role.as_str())
+}
+
+/// An attachment as edna's bodies carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentBody {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// In bytes; `82825.0` reads as 82825 (see [`crate::json`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::json::optional_count")]
+    pub size: Option<u64>,
+}
+
+impl From<AttachmentBody> for Attachment {
+    fn from(body: AttachmentBody) -> Self {
+        Attachment { url: body.url, name: body.name, mime_type: body.mime_type, size: body.size }
+    }
+}
+
+impl From<&Attachment> for AttachmentBody {
+    fn from(attachment: &Attachment) -> Self {
+        AttachmentBody {
+            url: attachment.url.clone(),
+            name: attachment.name.clone(),
+            mime_type: attachment.mime_type.clone(),
+            size: attachment.size,
+        }
+    }
+}
+
+fn attachments_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Attachment>>, D::Error> {
+    let bodies = Option::<Vec<AttachmentBody>>::deserialize(deserializer)?;
+    Ok(bodies.map(|bodies| bodies.into_iter().map(Attachment::from).collect()))
+}
+
+fn attachments_out<S: Serializer>(attachments: &[Attachment], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(attachments.iter().map(AttachmentBody::from))
+}
+
+fn status_name<S: Serializer>(status: &ThreadStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(match status {
+        ThreadStatus::Open => "OPEN",
+        ThreadStatus::Closed => "CLOSED",
+    })
+}
+
 /// Body of `POST /api/v1/messages/outgoing` (seed 000).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutgoingRequest {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "attachments_in")]
     pub attachments: Option<Vec<Attachment>>,
     /// External client id.
     #[serde(default)]
@@ -79,7 +130,7 @@ impl OutgoingRequest {
 pub struct OutgoingToDeviceRequest {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "attachments_in")]
     pub attachments: Option<Vec<Attachment>>,
     #[serde(default)]
     pub client_application_descriptor: Option<RawDescriptor>,
@@ -178,6 +229,7 @@ impl From<&Delivery> for SentMessage {
 #[serde(rename_all = "camelCase")]
 pub struct ThreadView {
     pub id: u64,
+    #[serde(serialize_with = "status_name")]
     pub status: ThreadStatus,
     pub client_id: u64,
     pub client_external_id: Option<String>,
@@ -209,6 +261,7 @@ pub struct MessageView {
     pub client_id: u64,
     pub agent_id: u64,
     pub text: String,
+    #[serde(serialize_with = "attachments_out")]
     pub attachments: Vec<Attachment>,
     pub created_at: Timestamp,
 }
