@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared::core::clients;
 use shared::core::credentials as auth;
+use shared::core::error::Input;
 use shared::core::model::{Agent, Role};
 use shared::store::AgentStore;
 use shared::{App, Error, Result};
@@ -106,9 +107,22 @@ async fn main() -> ExitCode {
 }
 
 fn describe(err: &Error) -> String {
+    let message = shared::wording::message(err, &Names);
     match err.server_detail() {
-        Some(detail) => format!("{err}: {detail}"),
-        None => err.to_string(),
+        Some(detail) => format!("{message}: {detail}"),
+        None => message,
+    }
+}
+
+/// This command's names of the inputs it takes: the API's, but for the client's external id.
+struct Names;
+
+impl shared::wording::Names for Names {
+    fn name(&self, input: Input) -> std::borrow::Cow<'static, str> {
+        match input {
+            Input::ExternalClientId => "externalId".into(),
+            other => shared::edna::Names.name(other),
+        }
     }
 }
 
@@ -152,7 +166,7 @@ fn agent_json(agent: &Agent) -> serde_json::Value {
     json!({
         "agentId": agent.agent_id,
         "login": agent.login,
-        "role": agent.role,
+        "role": agent.role.as_str(),
         "enabled": agent.enabled,
         "createdAt": agent.created_at,
     })

@@ -24,6 +24,7 @@ pub mod superoffice;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod websocket;
+pub mod wording;
 
 pub use app::App;
 pub use core::error::{Error, Result};

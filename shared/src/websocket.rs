@@ -138,6 +138,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::core::error::Refusal;
     use crate::testing::CapturedLog;
 
     /// What API Gateway sends on a connect (with the page's token in the query string) and for a
@@ -168,7 +169,7 @@ mod tests {
             assert_eq!((event.route_key.as_str(), event.connection_id.as_str()), ("$connect", "Xyz0AcdEIAMCJkA="));
             match event.query("token") {
                 Some("vt_abc") => Ok(None),
-                _ => Err(Error::Unauthorized("no visitor token")),
+                _ => Err(Error::Unauthorized(Refusal::BadToken)),
             }
         };
         let response = answer((), handler, event(CONNECT)).await;
@@ -185,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_connect_gets_the_errors_status_and_body() {
         let handler =
-            |_: (), _: WebSocketEvent| async move { Err::<Option<String>, _>(Error::Unauthorized("expired")) };
+            |_: (), _: WebSocketEvent| async move { Err::<Option<String>, _>(Error::Unauthorized(Refusal::BadToken)) };
         let response = answer((), handler, event(CONNECT)).await;
         assert_eq!(response.status_code, 401);
         assert_eq!(body(&response)["code"], json!("UNAUTHORIZED"));

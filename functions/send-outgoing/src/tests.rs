@@ -4,6 +4,7 @@ use shared::App;
 use shared::core::credentials as auth;
 use shared::core::model::{Client, Role};
 use shared::routes;
+use shared::store::records::AttachmentRecord;
 use shared::store::{AgentStore, ClientStore, PageStart, Session, SessionKind, ThreadStore};
 use shared::testing::{self, Event, FORMATS, Format};
 
@@ -193,7 +194,8 @@ async fn an_attachment_only_message_is_accepted_and_stored_whole() {
         send(app, &token, json!({"text": "", "attachments": [file], "threadsClientId": client.client_id})).await;
     assert_eq!(status, 200, "{reply}");
     let page = app.store.messages(reply["threadId"].as_u64().unwrap(), 1, PageStart::NewestBefore(None)).await.unwrap();
-    assert_eq!(serde_json::to_value(&page.messages[0].attachments).unwrap(), json!([file]));
+    let stored: Vec<AttachmentRecord> = page.messages[0].attachments.iter().map(AttachmentRecord::from).collect();
+    assert_eq!(serde_json::to_value(&stored).unwrap(), json!([file]));
 }
 
 #[tokio::test]
@@ -211,7 +213,8 @@ async fn integers_written_as_json_numbers_with_a_zero_fraction_are_integers() {
     assert_eq!((status, again["threadId"].as_u64()), (200, Some(thread_id)), "{again}");
     let page = app.store.messages(thread_id, 2, PageStart::NewestBefore(None)).await.unwrap();
     assert_eq!(page.messages[1].attachments[0].size, Some(82825));
-    assert_eq!(serde_json::to_value(&page.messages[1].attachments[0]).unwrap()["size"], json!(82825));
+    let stored = AttachmentRecord::from(&page.messages[1].attachments[0]);
+    assert_eq!(serde_json::to_value(&stored).unwrap()["size"], json!(82825));
 
     // A fraction, or a number beyond 2^53 - 1, is still refused, naming the field.
     for (size, field) in

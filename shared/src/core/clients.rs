@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 
+use crate::core::error::{Input, Problem};
 use crate::core::model::Client;
 use crate::core::validation::check_external_id;
 use crate::store::{ClientStore, IdKind, IdStore, Write};
@@ -34,13 +35,10 @@ pub async fn create_client(
     display_name: Option<&str>,
 ) -> Result<Client> {
     if let Some(external_id) = external_id {
-        check_external_id(external_id, "externalId")?;
+        check_external_id(external_id, Input::ExternalClientId)?;
     }
     if display_name.is_some_and(|name| name.chars().count() > MAX_DISPLAY_NAME_CHARS) {
-        return Err(Error::invalid(
-            "displayName",
-            format!("displayName is longer than {MAX_DISPLAY_NAME_CHARS} characters"),
-        ));
+        return Err(Error::invalid(Input::DisplayName, Problem::LongerThan { max: MAX_DISPLAY_NAME_CHARS }));
     }
     let client = new_client(store, external_id.map(str::to_owned), None, display_name.map(str::to_owned)).await?;
     match store.create_client(&client).await? {

@@ -11,17 +11,18 @@ use jiff::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::core::error::{Input, Problem, Refusal};
 use crate::core::model::{Agent, Role};
 use crate::store::{AgentStore, Application, IdKind, IdStore, Session, SessionKind, Write};
 use crate::{Error, Result};
 
 mod basic;
 
-/// Same text for every failed login, so it tells nobody which part was wrong.
-const BAD_CREDENTIALS: &str = "login or password is incorrect";
-pub(crate) const BAD_TOKEN: &str = "missing, invalid or expired credentials; log in with POST /api/auth/login";
-const BAD_XSRF: &str = "the X-XSRF-TOKEN header is missing or does not match the session cookie";
-const BAD_APP_TOKEN: &str = "a ticket needs an SO-AppToken header naming a registered application";
+/// The same refusal for every failed login, so it tells nobody which part was wrong.
+const BAD_CREDENTIALS: Refusal = Refusal::BadCredentials;
+pub(crate) const BAD_TOKEN: Refusal = Refusal::BadToken;
+const BAD_XSRF: Refusal = Refusal::BadXsrf;
+const BAD_APP_TOKEN: Refusal = Refusal::BadAppToken;
 pub const MAX_LOGIN_CHARS: usize = 128;
 /// Failed logins in a row that lock a login, and for how long: enough for typos, too few and
 /// too slow for guessing.
@@ -64,8 +65,8 @@ fn check_new_password(password: &str) -> Result<()> {
     let chars = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         return Err(Error::invalid(
-            "password",
-            format!("password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+            Input::Password,
+            Problem::CharacterCount { min: MIN_PASSWORD_CHARS, max: MAX_PASSWORD_CHARS, no_spaces: false },
         ));
     }
     Ok(())
@@ -80,7 +81,10 @@ pub async fn register_agent(
 ) -> Result<Agent> {
     let login = login.trim();
     if login.is_empty() || login.chars().count() > MAX_LOGIN_CHARS || login.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("login", format!("login must be 1 to {MAX_LOGIN_CHARS} characters without spaces")));
+        return Err(Error::invalid(
+            Input::Login,
+            Problem::CharacterCount { min: 1, max: MAX_LOGIN_CHARS, no_spaces: true },
+        ));
     }
     check_new_password(password)?;
     let agent = Agent {
@@ -98,10 +102,7 @@ pub async fn register_agent(
 }
 
 async fn existing_agent(store: &impl AgentStore, login: &str) -> Result<Agent> {
-    store
-        .agent_by_login(login)
-        .await?
-        .ok_or_else(|| Error::not_found(Some("login"), format!("no agent with login {login:?}")))
+    store.agent_by_login(login).await?.ok_or_else(|| Error::none_with(Input::Login, format!("{login:?}")))
 }
 
 pub async fn set_enabled(store: &impl AgentStore, login: &str, enabled: bool) -> Result<Agent> {
@@ -137,10 +138,16 @@ pub struct LoginGrant {
 /// wrong password, an unknown login and a disabled agent.
 pub async fn verify_login(store: &impl AgentStore, login: &str, password: &str) -> Result<Agent> {
     if login.trim().is_empty() || login.chars().count() > MAX_LOGIN_CHARS {
-        return Err(Error::invalid("login", format!("login must be 1 to {MAX_LOGIN_CHARS} characters")));
+        return Err(Error::invalid(
+            Input::Login,
+            Problem::CharacterCount { min: 1, max: MAX_LOGIN_CHARS, no_spaces: false },
+        ));
     }
     if password.is_empty() || password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(Error::invalid("password", format!("password must be 1 to {MAX_PASSWORD_CHARS} characters")));
+        return Err(Error::invalid(
+            Input::Password,
+            Problem::CharacterCount { min: 1, max: MAX_PASSWORD_CHARS, no_spaces: false },
+        ));
     }
     let login = login.trim();
     let found = store.agent_for_login(login).await?;
@@ -198,13 +205,13 @@ pub fn xsrf_for(token: &str) -> String {
 /// How a request proves who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
-    /// `Authorization: Bearer <token>`.
+    /// A bearer token.
     Bearer(String),
-    /// `Authorization: Basic base64(login:password)`.
+    /// A login and password sent with each request.
     Basic { login: String, password: String },
-    /// `Authorization: SOTicket <ticket>` with `SO-AppToken`.
+    /// A SuperOffice ticket, with the token of the application that sends it.
     Ticket { ticket: String, app_token: Option<String> },
-    /// The session cookie and the `X-XSRF-TOKEN` header (double submit).
+    /// The session cookie and the XSRF value that goes with it (double submit).
     Cookie { token: String, xsrf: Option<String> },
 }
 
@@ -267,11 +274,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Registers an application that may call with tickets; returns its `SO-AppToken` (shown once).
+/// Registers an application that may call with tickets; returns its application token (shown
+/// once).
 pub async fn register_application(store: &impl AgentStore, name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_LOGIN_CHARS {
-        return Err(Error::invalid("name", format!("name must be 1 to {MAX_LOGIN_CHARS} characters")));
+        return Err(Error::invalid(
+            Input::ApplicationName,
+            Problem::CharacterCount { min: 1, max: MAX_LOGIN_CHARS, no_spaces: false },
+        ));
     }
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use crate::core::clients::new_client;
+use crate::core::error::{DevicePart, Input, Problem};
 use crate::core::idempotency::KeyClaimed;
 use crate::core::model::{Agent, ChannelType, Client, Device, Identification};
 use crate::core::sending::{self, Delivery, Draft};
@@ -29,38 +30,42 @@ pub struct DeviceTarget {
 }
 
 impl DeviceTarget {
-    /// Checks a descriptor's parts; `name` is the descriptor's field, for error paths.
+    /// Checks a descriptor's parts; errors name them as [`Input::Device`] parts.
     pub fn check(
-        name: &str,
         channel_type: Option<String>,
         device_address: Option<String>,
         app_marker: Option<String>,
         client_id: Option<String>,
         unauthorized_client_id: Option<String>,
     ) -> Result<DeviceTarget> {
-        let field = |part: &str| format!("{name}.{part}");
-        let allowed = || ChannelType::ALL.map(ChannelType::as_str).join(", ");
-        let channel_name = channel_type.ok_or_else(|| {
-            Error::invalid(field("channelType"), format!("channelType is required; one of {}", allowed()))
-        })?;
+        let field = Input::Device;
+        let allowed = || ChannelType::ALL.map(ChannelType::as_str).to_vec();
+        let channel_name = channel_type
+            .ok_or_else(|| Error::invalid(field(DevicePart::Channel), Problem::RequiredOneOf { allowed: allowed() }))?;
         let channel = ChannelType::parse(&channel_name).ok_or_else(|| {
-            Error::invalid(field("channelType"), format!("unknown channelType {channel_name:?}; one of {}", allowed()))
+            Error::invalid(
+                field(DevicePart::Channel),
+                Problem::UnknownValue { given: channel_name.clone(), allowed: allowed() },
+            )
         })?;
         let raw_address =
-            device_address.ok_or_else(|| Error::invalid(field("deviceAddress"), "deviceAddress is required"))?;
+            device_address.ok_or_else(|| Error::invalid(field(DevicePart::Address), Problem::Required))?;
         let address =
-            normalise_address(channel, &raw_address).map_err(|why| Error::invalid(field("deviceAddress"), why))?;
+            normalise_address(channel, &raw_address).map_err(|why| Error::invalid(field(DevicePart::Address), why))?;
         // The marker tells apps on one mobile device apart; other channels have no apps.
         let app_marker = match (channel, app_marker) {
             (ChannelType::Mobile, Some(marker)) => {
-                check_token(&marker, MAX_APP_MARKER_CHARS).map_err(|why| Error::invalid(field("appMarker"), why))?;
+                check_token(&marker, MAX_APP_MARKER_CHARS)
+                    .map_err(|why| Error::invalid(field(DevicePart::AppMarker), why))?;
                 Some(marker)
             }
             _ => None,
         };
-        for (part, value) in [("clientId", &client_id), ("unauthorizedClientId", &unauthorized_client_id)] {
+        for (part, value) in
+            [(DevicePart::ExternalClientId, &client_id), (DevicePart::UnauthorizedClientId, &unauthorized_client_id)]
+        {
             if let Some(value) = value {
-                validation::check_external_id(value, &field(part))?;
+                validation::check_external_id(value, field(part))?;
             }
         }
         Ok(DeviceTarget { channel, address, app_marker, client_id, unauthorized_client_id })
@@ -68,7 +73,7 @@ impl DeviceTarget {
 }
 
 /// The address in the form devices are stored under, or why it is not one for this channel.
-pub fn normalise_address(channel: ChannelType, raw: &str) -> std::result::Result<String, String> {
+pub fn normalise_address(channel: ChannelType, raw: &str) -> std::result::Result<String, Problem> {
     match channel {
         ChannelType::Whatsapp | ChannelType::Viber | ChannelType::Sms => normalise_phone(raw),
         ChannelType::Email => normalise_email(raw),
@@ -80,19 +85,19 @@ pub fn normalise_address(channel: ChannelType, raw: &str) -> std::result::Result
 }
 
 /// Digits with an optional leading `+`; spaces, dots, dashes and brackets are dropped.
-fn normalise_phone(raw: &str) -> std::result::Result<String, String> {
+fn normalise_phone(raw: &str) -> std::result::Result<String, Problem> {
     let compact: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
     if (5..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(compact)
     } else {
-        Err("deviceAddress is not a phone number: 5 to 15 digits with an optional leading +".into())
+        Err(Problem::NotPhoneNumber)
     }
 }
 
 /// `local@domain.tld`; the domain is case-insensitive and kept in lower case.
-fn normalise_email(raw: &str) -> std::result::Result<String, String> {
-    let invalid = || "deviceAddress is not an e-mail address".to_owned();
+fn normalise_email(raw: &str) -> std::result::Result<String, Problem> {
+    let invalid = || Problem::NotEmailAddress;
     let address = raw.trim();
     if address.chars().count() > MAX_EMAIL_CHARS || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());
@@ -112,9 +117,9 @@ fn normalise_email(raw: &str) -> std::result::Result<String, String> {
     Ok(format!("{local}@{}", domain.to_lowercase()))
 }
 
-fn check_token(raw: &str, max: usize) -> std::result::Result<(), String> {
+fn check_token(raw: &str, max: usize) -> std::result::Result<(), Problem> {
     if raw.is_empty() || raw.chars().count() > max || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("must be 1 to {max} characters without spaces or control characters"));
+        return Err(Problem::NotToken { max });
     }
     Ok(())
 }
@@ -141,8 +146,8 @@ pub async fn look_up(store: &impl ClientStore, target: &DeviceTarget) -> Result<
     Ok(Lookup { device, named })
 }
 
-/// The client the message goes to, in the contract's order: the authorized `clientId` (created
-/// if new), else the `unauthorizedClientId` (created if new), else the device's client, else a
+/// The client the message goes to, in the contract's order: the authorized external id (created
+/// if new), else the unauthorized external id (created if new), else the device's client, else a
 /// new anonymous client; and the device binding the send must write. Writes nothing: the send
 /// writes the client, the device and the message in one transaction. A device moves only from a
 /// less firmly identified client; a device of another authorized client is a 409.
@@ -221,7 +226,7 @@ pub async fn send_to_device(
 
 /// A client named as the request names it (not yet stored).
 async fn client_named_by(store: &impl IdStore, target: &DeviceTarget) -> Result<Client> {
-    // An authorized client is known by its clientId; the unauthorized id is not kept for it.
+    // An authorized client is known by its authorized external id; the unauthorized id is not kept for it.
     let unauthorized_id = if target.client_id.is_some() { None } else { target.unauthorized_client_id.clone() };
     new_client(store, target.client_id.clone(), unauthorized_id, None).await
 }

@@ -1,18 +1,16 @@
-//! `Idempotency-Key`: the first request's result is kept for 24 h and given to retries, which
+//! Idempotency keys: the first request's result is kept for 24 h and given to retries, which
 //! render it in their own negotiated format.
 
 use std::future::Future;
 use std::time::Duration;
 
 use rand::RngCore;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::core::error::{Input, Problem};
 use crate::store::{CompletedKey, IdempotencyStore, KeyClaim};
 use crate::{Error, Result};
 
-pub const HEADER: &str = "Idempotency-Key";
 /// Longest a request may hold a key before a retry may take it over (well above the function
 /// timeout).
 const LEASE: Duration = Duration::from_secs(30);
@@ -27,14 +25,21 @@ pub struct KeyClaimed {
 }
 
 impl KeyClaimed {
-    pub fn complete(&self, result: &impl Serialize) -> Result<CompletedKey> {
+    pub fn complete(&self, result: &impl Replayable) -> Result<CompletedKey> {
         Ok(CompletedKey {
             record_key: self.record_key.clone(),
             request_hash: self.request_hash.clone(),
             owner: self.owner.clone(),
-            result: serde_json::to_string(result).map_err(Error::internal)?,
+            result: result.to_replay()?,
         })
     }
+}
+
+/// A result a key keeps for its retries: how it is written into the key's record and read back
+/// (the stored form is the store's, `crate::store::records`, not a dialect's body).
+pub trait Replayable: Sized {
+    fn to_replay(&self) -> Result<String>;
+    fn from_replay(stored: &str) -> Result<Self>;
 }
 
 /// A token no other claim has: a request that outlived its lease cannot complete or release the
@@ -64,7 +69,7 @@ impl RequestKey {
         let Some(key) = header else { return Ok(None) };
         let printable = key.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
         if key.is_empty() || key.len() > 255 || !printable {
-            return Err(Error::invalid(HEADER, "Idempotency-Key must be 1 to 255 printable ASCII characters"));
+            return Err(Error::invalid(Input::IdempotencyKey, Problem::PrintableCount { min: 1, max: 255 }));
         }
         let key_hash = hex::encode(Sha256::digest(key.as_bytes()));
         let mut request = Sha256::new();
@@ -89,7 +94,7 @@ pub struct Outcome<T> {
 pub async fn once<S, T, F, Fut>(store: &S, key: Option<RequestKey>, work: F) -> Result<Outcome<T>>
 where
     S: IdempotencyStore,
-    T: DeserializeOwned,
+    T: Replayable,
     F: FnOnce(Option<KeyClaimed>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
@@ -99,14 +104,11 @@ where
     match store.claim_key(&key.record_key, &key.request_hash, &owner, LEASE).await? {
         KeyClaim::Claimed => {}
         KeyClaim::Completed(result) => {
-            let value = serde_json::from_str(&result).map_err(Error::internal)?;
+            let value = T::from_replay(&result)?;
             return Ok(Outcome { value, replayed: true });
         }
         KeyClaim::InProgress => {
-            return Err(Error::conflict(
-                "IDEMPOTENCY_KEY_IN_PROGRESS",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            ));
+            return Err(Error::conflict("IDEMPOTENCY_KEY_IN_PROGRESS", Problem::InProgress));
         }
         KeyClaim::Mismatch => return Err(Error::IdempotencyKeyReused),
     }
@@ -145,12 +147,23 @@ mod tests {
     fn bad_keys_are_refused_naming_the_header() {
         for bad in ["", "tab\there", "é", &"k".repeat(256)] {
             match RequestKey::from_header(Some(bad), 1, "POST", "/p", b"") {
-                Err(Error::InvalidInput { field: Some(field), .. }) => assert_eq!(field, HEADER),
+                Err(Error::InvalidInput { field: Some(field), .. }) => {
+                    assert_eq!(field, crate::core::error::Field::Input(Input::IdempotencyKey))
+                }
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
         assert!(RequestKey::from_header(Some(&"k".repeat(255)), 1, "POST", "/p", b"").unwrap().is_some());
         assert!(RequestKey::from_header(None, 1, "POST", "/p", b"").unwrap().is_none());
+    }
+
+    impl Replayable for u8 {
+        fn to_replay(&self) -> Result<String> {
+            Ok(self.to_string())
+        }
+        fn from_replay(stored: &str) -> Result<Self> {
+            stored.parse().map_err(Error::internal)
+        }
     }
 
     /// Remembers the owners it was given.

@@ -1,13 +1,12 @@
-//! The entities as stored and as the domain sees them.
+//! The entities as the domain sees them. How they are stored is `crate::store::records`'s
+//! business, how they look on the wire each dialect's.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 /// Largest identifier a JavaScript client can hold exactly (2^53 − 1).
 pub const MAX_SAFE_ID: u64 = (1 << 53) - 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Integrator,
     Operator,
@@ -39,8 +38,7 @@ pub const MESSAGING_ROLES: &[Role] = &[Role::Integrator, Role::Operator, Role::S
 /// The roles allowed to close a thread.
 pub const CLOSING_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Agent {
     pub agent_id: u64,
     pub login: String,
@@ -51,21 +49,16 @@ pub struct Agent {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Client {
     pub client_id: u64,
     /// The authorized external id the business knows the client by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// An unauthorized external id (seed 001's `unauthorizedClientId`), for clients the business
+    /// An unauthorized external id, for clients the business
     /// has not verified yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unauthorized_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// The client's one open thread, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_thread_id: Option<u64>,
     pub created_at: Timestamp,
 }
@@ -89,8 +82,7 @@ impl Client {
 }
 
 /// The messaging channels a device can be reached on (seed 001).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelType {
     Whatsapp,
     Viber,
@@ -130,27 +122,23 @@ impl ChannelType {
 }
 
 /// One device of a client on one channel; it belongs to exactly one client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     pub channel_type: ChannelType,
     /// Normalised address (phone number, e-mail address or token).
     pub device_address: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_marker: Option<String>,
     pub client_id: u64,
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadStatus {
     Open,
     Closed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thread {
     pub thread_id: u64,
     pub client_id: u64,
@@ -160,153 +148,64 @@ pub struct Thread {
     pub message_count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
-    /// In bytes; `82825.0` reads as 82825 (see [`crate::json`]).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::json::optional_count")]
+    /// In bytes.
     pub size: Option<u64>,
 }
 
-/// Who a message is for (SuperOffice's `ChatMessage.Type`; names and numbers are SuperOffice's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Who a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MessageType {
-    Invalid = 0,
+    Invalid,
     #[default]
-    ToCustomer = 1,
-    ToUser = 2,
-    Special = 3,
+    ToCustomer,
+    ToUser,
+    Special,
 }
 
-/// What kind of special message it is (SuperOffice's `ChatMessage.SpecialType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// What kind of special message it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpecialType {
     #[default]
-    None = 0,
-    Welcome = 1,
-    Url = 2,
-    Block = 3,
-    NewSession = 5,
-    TransferedSession = 6,
-    Error = 7,
-    SessionDeleted = 8,
-    FaqSuccessQuestion = 9,
-    ClosedByUser = 10,
-    ClosedByCustomer = 11,
-    ClosedByIdle = 12,
-    TransferRejected = 13,
-    ReopenedByCustomer = 14,
-    ClickedOption = 15,
-    BotMessage = 16,
-    Options = 17,
+    None,
+    Welcome,
+    Url,
+    Block,
+    NewSession,
+    TransferedSession,
+    Error,
+    SessionDeleted,
+    FaqSuccessQuestion,
+    ClosedByUser,
+    ClosedByCustomer,
+    ClosedByIdle,
+    TransferRejected,
+    ReopenedByCustomer,
+    ClickedOption,
+    BotMessage,
+    Options,
 }
 
-/// Names and numbers of an enum that both are part of the contract.
-pub trait NumberedEnum: Sized + Copy + 'static {
-    const ALL: &'static [Self];
-    fn name(self) -> &'static str;
-    fn number(self) -> i32;
-
-    /// By name (any case) or by number.
-    fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        match raw.parse::<i32>() {
-            Ok(number) => Self::ALL.iter().copied().find(|value| value.number() == number),
-            Err(_) => Self::ALL.iter().copied().find(|value| value.name().eq_ignore_ascii_case(raw)),
-        }
-    }
-}
-
-impl NumberedEnum for MessageType {
-    const ALL: &'static [Self] =
-        &[MessageType::Invalid, MessageType::ToCustomer, MessageType::ToUser, MessageType::Special];
-    fn name(self) -> &'static str {
-        match self {
-            MessageType::Invalid => "Invalid",
-            MessageType::ToCustomer => "ToCustomer",
-            MessageType::ToUser => "ToUser",
-            MessageType::Special => "Special",
-        }
-    }
-    fn number(self) -> i32 {
-        self as i32
-    }
-}
-
-impl NumberedEnum for SpecialType {
-    const ALL: &'static [Self] = &[
-        SpecialType::None,
-        SpecialType::Welcome,
-        SpecialType::Url,
-        SpecialType::Block,
-        SpecialType::NewSession,
-        SpecialType::TransferedSession,
-        SpecialType::Error,
-        SpecialType::SessionDeleted,
-        SpecialType::FaqSuccessQuestion,
-        SpecialType::ClosedByUser,
-        SpecialType::ClosedByCustomer,
-        SpecialType::ClosedByIdle,
-        SpecialType::TransferRejected,
-        SpecialType::ReopenedByCustomer,
-        SpecialType::ClickedOption,
-        SpecialType::BotMessage,
-        SpecialType::Options,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            SpecialType::None => "None",
-            SpecialType::Welcome => "Welcome",
-            SpecialType::Url => "Url",
-            SpecialType::Block => "Block",
-            SpecialType::NewSession => "NewSession",
-            SpecialType::TransferedSession => "TransferedSession",
-            SpecialType::Error => "Error",
-            SpecialType::SessionDeleted => "SessionDeleted",
-            SpecialType::FaqSuccessQuestion => "FaqSuccessQuestion",
-            SpecialType::ClosedByUser => "ClosedByUser",
-            SpecialType::ClosedByCustomer => "ClosedByCustomer",
-            SpecialType::ClosedByIdle => "ClosedByIdle",
-            SpecialType::TransferRejected => "TransferRejected",
-            SpecialType::ReopenedByCustomer => "ReopenedByCustomer",
-            SpecialType::ClickedOption => "ClickedOption",
-            SpecialType::BotMessage => "BotMessage",
-            SpecialType::Options => "Options",
-        }
-    }
-    fn number(self) -> i32 {
-        self as i32
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     pub message_id: u64,
     pub thread_id: u64,
     pub client_id: u64,
     pub agent_id: u64,
     pub text: String,
-    #[serde(default)]
     pub attachments: Vec<Attachment>,
     /// When the service accepted it (orders the thread).
     pub created_at: Timestamp,
-    #[serde(default)]
     pub message_type: MessageType,
-    #[serde(default)]
     pub special_type: SpecialType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_param: Option<String>,
     /// Who wrote it, as the caller says (a sending agent's login when not said).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(default)]
     pub read_by_customer: i32,
     /// When the caller says it was posted, if it said so.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_posted: Option<Timestamp>,
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
+use crate::core::error::{Input, Problem};
 use crate::core::idempotency::KeyClaimed;
 use crate::core::model::{Agent, Attachment, Client, Device, Message, MessageType, SpecialType, Thread, ThreadStatus};
 use crate::core::validation::{self, MessageContent};
@@ -24,18 +24,19 @@ pub enum Recipient {
 }
 
 impl Recipient {
-    /// The highest-priority identifier present (threadsClientId > clientId > threadId), checked;
+    /// The highest-priority identifier present (internal client id > external client id >
+    /// thread id), checked;
     /// lower-priority identifiers are ignored, not checked.
     pub fn choose(threads_client_id: Option<u64>, client_id: Option<String>, thread_id: Option<u64>) -> Result<Self> {
         if let Some(id) = threads_client_id {
-            Ok(Recipient::ThreadsClientId(validation::check_id(id, "threadsClientId")?))
+            Ok(Recipient::ThreadsClientId(validation::check_id(id, Input::ClientId)?))
         } else if let Some(external_id) = client_id {
-            validation::check_external_id(&external_id, "clientId")?;
+            validation::check_external_id(&external_id, Input::ExternalClientId)?;
             Ok(Recipient::ClientId(external_id))
         } else if let Some(id) = thread_id {
-            Ok(Recipient::ThreadId(validation::check_id(id, "threadId")?))
+            Ok(Recipient::ThreadId(validation::check_id(id, Input::ThreadId)?))
         } else {
-            Err(Error::invalid("threadsClientId", "name the client with one of threadsClientId, clientId or threadId"))
+            Err(Error::invalid(Input::ClientId, Problem::NoRecipient))
         }
     }
 }
@@ -88,9 +89,8 @@ impl Draft {
 }
 
 /// What a send produced: the stored message and how its client is known. This is what an
-/// `Idempotency-Key` keeps, and every dialect renders its own answer from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// idempotency key keeps, and every dialect renders its own answer from it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub message: Message,
     pub client_external_id: Option<String>,
@@ -111,13 +111,9 @@ pub async fn find_client(store: &(impl ClientStore + ThreadStore), recipient: &R
         },
     };
     found.ok_or_else(|| match recipient {
-        Recipient::ThreadsClientId(id) => {
-            Error::not_found(Some("threadsClientId"), format!("no client with threadsClientId {id}"))
-        }
-        Recipient::ClientId(external_id) => {
-            Error::not_found(Some("clientId"), format!("no client with clientId {external_id:?}"))
-        }
-        Recipient::ThreadId(id) => Error::not_found(Some("threadId"), format!("no thread with threadId {id}")),
+        Recipient::ThreadsClientId(id) => Error::none_with(Input::ClientId, id.to_string()),
+        Recipient::ClientId(external_id) => Error::none_with(Input::ExternalClientId, format!("{external_id:?}")),
+        Recipient::ThreadId(id) => Error::none_with(Input::ThreadId, id.to_string()),
     })
 }
 
@@ -263,6 +259,7 @@ pub(crate) async fn back_off(attempt: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::Field;
 
     #[test]
     fn the_highest_priority_identifier_wins_and_the_others_are_ignored() {
@@ -274,14 +271,14 @@ mod tests {
     #[test]
     fn a_request_without_any_identifier_is_refused() {
         let err = Recipient::choose(None, None, None).unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "threadsClientId"), "{err:?}");
+        assert!(matches!(err, Error::InvalidInput { field: Some(Field::Input(Input::ClientId)), .. }), "{err:?}");
     }
 
     #[test]
     fn the_chosen_identifier_must_be_valid() {
         let err = Recipient::choose(Some(0), Some("ext".into()), None).unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "threadsClientId"));
+        assert!(matches!(err, Error::InvalidInput { field: Some(Field::Input(Input::ClientId)), .. }));
         let err = Recipient::choose(None, Some(String::new()), None).unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { field: Some(ref f), .. } if f == "clientId"));
+        assert!(matches!(err, Error::InvalidInput { field: Some(Field::Input(Input::ExternalClientId)), .. }));
     }
 }

@@ -2,9 +2,9 @@
 //! their messages, and closing them.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::core::clients::{MAX_DISPLAY_NAME_CHARS, new_client};
+use crate::core::error::{Input, Problem};
 use crate::core::idempotency::KeyClaimed;
 use crate::core::model::{Client, Thread, ThreadStatus};
 use crate::store::{
@@ -16,8 +16,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// A thread with what its readers want to know of its client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadSummary {
     pub thread: Thread,
     pub client_external_id: Option<String>,
@@ -44,10 +43,7 @@ pub enum SessionCustomer {
 }
 
 pub async fn existing_thread(store: &impl ThreadStore, thread_id: u64) -> Result<Thread> {
-    store
-        .thread(thread_id)
-        .await?
-        .ok_or_else(|| Error::not_found(Some("threadId"), format!("no thread with threadId {thread_id}")))
+    store.thread(thread_id).await?.ok_or_else(|| Error::none_with(Input::ThreadId, thread_id.to_string()))
 }
 
 async fn summary(store: &impl ClientStore, thread: Thread) -> Result<ThreadSummary> {
@@ -60,14 +56,16 @@ pub async fn get_thread(store: &(impl ThreadStore + ClientStore), thread_id: u64
     summary(store, thread).await
 }
 
-/// A page size from a raw `limit` query parameter.
+/// A page size from the raw text of the query parameter that gives it.
 pub fn page_size(raw: Option<&str>) -> Result<usize> {
     match raw {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(raw) => crate::json::count_text(raw)
             .map(|limit| limit as usize)
             .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-            .ok_or_else(|| Error::invalid("limit", format!("limit must be an integer from 1 to {MAX_PAGE_SIZE}"))),
+            .ok_or_else(|| {
+                Error::invalid(Input::Limit, Problem::IntegerOutOfRange { min: 1, max: MAX_PAGE_SIZE as u64 })
+            }),
     }
 }
 
@@ -96,9 +94,11 @@ pub async fn list_messages_after(
     let (_, message) = store
         .thread_with_message(thread_id, after)
         .await?
-        .ok_or_else(|| Error::not_found(Some("threadId"), format!("no thread with threadId {thread_id}")))?;
-    let message = message
-        .ok_or_else(|| Error::not_found(Some("after"), format!("session {thread_id} has no message {after}")))?;
+        .ok_or_else(|| Error::none_with(Input::ThreadId, thread_id.to_string()))?;
+    let message = message.ok_or_else(|| Error::NotFound {
+        message: format!("session {thread_id} has no message {after}").into(),
+        field: Some(Input::After.into()),
+    })?;
     store.messages(thread_id, limit, PageStart::OldestAfter(Some(MessagePosition::of(&message)))).await
 }
 
@@ -128,26 +128,22 @@ pub async fn open_session(
 ) -> Result<ThreadSummary> {
     let (existing, new) = match customer {
         SessionCustomer::ClientId(client_id) => {
-            let client = store.client(client_id).await?.ok_or_else(|| {
-                Error::not_found(Some("CustomerId"), format!("no client with CustomerId {client_id}"))
-            })?;
+            let client = store
+                .client(client_id)
+                .await?
+                .ok_or_else(|| Error::none_with(Input::ClientId, client_id.to_string()))?;
             (Some(client), None)
         }
         SessionCustomer::ExternalId(external_id) => {
-            let client = store.client_by_external_id(&external_id).await?.ok_or_else(|| {
-                Error::not_found(
-                    Some("CustomerExternalId"),
-                    format!("no client with CustomerExternalId {external_id:?}"),
-                )
-            })?;
+            let client = store
+                .client_by_external_id(&external_id)
+                .await?
+                .ok_or_else(|| Error::none_with(Input::ExternalClientId, format!("{external_id:?}")))?;
             (Some(client), None)
         }
         SessionCustomer::New { display_name } => {
             if display_name.as_ref().is_some_and(|name| name.chars().count() > MAX_DISPLAY_NAME_CHARS) {
-                return Err(Error::invalid(
-                    "CustomerAlias",
-                    format!("CustomerAlias is longer than {MAX_DISPLAY_NAME_CHARS} characters"),
-                ));
+                return Err(Error::invalid(Input::DisplayName, Problem::LongerThan { max: MAX_DISPLAY_NAME_CHARS }));
             }
             (None, Some(new_client(store, None, None, display_name).await?))
         }

@@ -1,5 +1,6 @@
 //! Checks on message content shared by every sending endpoint (SPEC: text and attachment limits).
 
+use crate::core::error::{AttachmentPart, Field, Input, Problem};
 use crate::core::model::{Attachment, MAX_SAFE_ID};
 use crate::{Error, Result};
 
@@ -30,22 +31,19 @@ impl RawContent {
         let attachments = self.attachments.unwrap_or_default();
         let text_chars = text.chars().count();
         if text_chars > MAX_TEXT_CHARS {
-            return Err(Error::invalid(
-                "text",
-                format!("text is {text_chars} characters long; at most {MAX_TEXT_CHARS} are allowed"),
-            ));
+            return Err(Error::invalid(Input::Text, Problem::TooLong { chars: text_chars, max: MAX_TEXT_CHARS }));
         }
         if text.is_empty() && attachments.is_empty() {
-            return Err(Error::invalid("text", "text may be empty only when at least one attachment is given"));
+            return Err(Error::invalid(Input::Text, Problem::EmptyWithoutAttachments));
         }
         if attachments.len() > MAX_ATTACHMENTS {
             return Err(Error::invalid(
-                "attachments",
-                format!("{} attachments given; at most {MAX_ATTACHMENTS} are allowed", attachments.len()),
+                Input::Attachments,
+                Problem::TooMany { given: attachments.len(), max: MAX_ATTACHMENTS },
             ));
         }
         for (index, attachment) in attachments.iter().enumerate() {
-            validate_attachment(attachment, &format!("attachments[{index}]"))?;
+            validate_attachment(attachment, index)?;
         }
         Ok(MessageContent { text, attachments })
     }
@@ -61,19 +59,19 @@ fn is_web_url(text: &str) -> bool {
             .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(host_ok))
 }
 
-fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
-    let field = |name: &str| format!("{path}.{name}");
-    check_length(&attachment.url, MAX_URL_CHARS, &field("url"))?;
+fn validate_attachment(attachment: &Attachment, index: usize) -> Result<()> {
+    let field = |part| Input::Attachment(index, part);
+    check_length(&attachment.url, MAX_URL_CHARS, field(AttachmentPart::Url))?;
     if !is_web_url(&attachment.url) {
-        return Err(Error::invalid(field("url"), "url must be an absolute http or https URL"));
+        return Err(Error::invalid(field(AttachmentPart::Url), Problem::NotWebUrl));
     }
     if let Some(name) = &attachment.name {
-        check_length(name, MAX_NAME_CHARS, &field("name"))?;
+        check_length(name, MAX_NAME_CHARS, field(AttachmentPart::Name))?;
     }
     if let Some(mime_type) = &attachment.mime_type {
-        check_length(mime_type, MAX_TYPE_CHARS, &field("type"))?;
+        check_length(mime_type, MAX_TYPE_CHARS, field(AttachmentPart::MimeType))?;
         if mime_type.parse::<mime::Mime>().is_err() {
-            return Err(Error::invalid(field("type"), "type must be a MIME type such as image/jpeg"));
+            return Err(Error::invalid(field(AttachmentPart::MimeType), Problem::NotMediaType));
         }
     }
     let name_has_extension = attachment
@@ -82,38 +80,37 @@ fn validate_attachment(attachment: &Attachment, path: &str) -> Result<()> {
         .and_then(|name| name.rsplit_once('.'))
         .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty() && !ext.contains(['/', ' ']));
     if !name_has_extension && attachment.mime_type.is_none() {
-        return Err(Error::invalid(
-            field("name"),
-            "give either a file name with an extension or a MIME type, so the client can display the file",
-        ));
+        return Err(Error::invalid(field(AttachmentPart::Name), Problem::UnknownFileKind));
     }
     Ok(())
 }
 
-pub fn check_length(value: &str, max: usize, field: &str) -> Result<()> {
+/// At most `max` characters; `field` is an [`Input`] or a dialect's own name.
+pub fn check_length(value: &str, max: usize, field: impl Into<Field>) -> Result<()> {
     let chars = value.chars().count();
     if chars > max {
-        return Err(Error::invalid(field, format!("{field} is {chars} characters long; at most {max} are allowed")));
+        return Err(Error::invalid(field, Problem::TooLong { chars, max }));
     }
     Ok(())
 }
 
 /// An internal identifier given by the caller: positive and safe for JavaScript.
-pub fn check_id(value: u64, field: &str) -> Result<u64> {
+pub fn check_id(value: u64, field: impl Into<Field>) -> Result<u64> {
     if value == 0 || value > MAX_SAFE_ID {
-        return Err(Error::invalid(field, format!("{field} must be an integer between 1 and {MAX_SAFE_ID}")));
+        return Err(Error::invalid(field, Problem::IdOutOfRange { max: MAX_SAFE_ID }));
     }
     Ok(value)
 }
 
 /// An external client id: 1–255 characters, no control characters.
-pub fn check_external_id(value: &str, field: &str) -> Result<()> {
+pub fn check_external_id(value: &str, field: impl Into<Field>) -> Result<()> {
+    let field = field.into();
     if value.trim().is_empty() {
-        return Err(Error::invalid(field, format!("{field} must not be empty")));
+        return Err(Error::invalid(field, Problem::Empty));
     }
-    check_length(value, MAX_EXTERNAL_ID_CHARS, field)?;
+    check_length(value, MAX_EXTERNAL_ID_CHARS, field.clone())?;
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, format!("{field} must not contain control characters")));
+        return Err(Error::invalid(field, Problem::ControlCharacters));
     }
     Ok(())
 }
@@ -135,11 +132,15 @@ mod tests {
         RawContent { text: Some(text.into()), attachments: Some(attachments) }.validate()
     }
 
-    fn field_of(result: Result<MessageContent>) -> String {
+    fn field_of(result: Result<MessageContent>) -> Input {
         match result {
-            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            Err(Error::InvalidInput { field: Some(Field::Input(input)), .. }) => input,
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    fn attachment_part(index: usize, part: AttachmentPart) -> Input {
+        Input::Attachment(index, part)
     }
 
     #[test]
@@ -152,13 +153,13 @@ mod tests {
     #[test]
     fn text_is_counted_in_unicode_scalar_values() {
         assert!(content(&"é".repeat(MAX_TEXT_CHARS), vec![]).is_ok());
-        assert_eq!(field_of(content(&"é".repeat(MAX_TEXT_CHARS + 1), vec![])), "text");
+        assert_eq!(field_of(content(&"é".repeat(MAX_TEXT_CHARS + 1), vec![])), Input::Text);
     }
 
     #[test]
     fn empty_text_needs_an_attachment() {
-        assert_eq!(field_of(content("", vec![])), "text");
-        assert_eq!(field_of(RawContent::default().validate()), "text");
+        assert_eq!(field_of(content("", vec![])), Input::Text);
+        assert_eq!(field_of(RawContent::default().validate()), Input::Text);
         let with_file = content("", vec![attachment("https://example.com/a.jpg", Some("a.jpg"), None)]);
         assert!(with_file.is_ok());
     }
@@ -167,7 +168,7 @@ mod tests {
     fn at_most_ten_attachments() {
         let one = attachment("https://example.com/a.jpg", Some("a.jpg"), None);
         assert!(content("x", vec![one.clone(); 10]).is_ok());
-        assert_eq!(field_of(content("x", vec![one; 11])), "attachments");
+        assert_eq!(field_of(content("x", vec![one; 11])), Input::Attachments);
     }
 
     #[test]
@@ -182,10 +183,13 @@ mod tests {
             "https://a.b/é",
         ] {
             let result = content("x", vec![attachment(bad, Some("a.jpg"), None)]);
-            assert_eq!(field_of(result), "attachments[0].url", "{bad:?}");
+            assert_eq!(field_of(result), attachment_part(0, AttachmentPart::Url), "{bad:?}");
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
-        assert_eq!(field_of(content("x", vec![attachment(&long, Some("a.jpg"), None)])), "attachments[0].url");
+        assert_eq!(
+            field_of(content("x", vec![attachment(&long, Some("a.jpg"), None)])),
+            attachment_part(0, AttachmentPart::Url)
+        );
     }
 
     #[test]
@@ -194,26 +198,32 @@ mod tests {
         assert!(content("x", vec![attachment(url, Some("test.jpg"), None)]).is_ok());
         assert!(content("x", vec![attachment(url, Some("test"), Some("image/jpeg"))]).is_ok());
         assert!(content("x", vec![attachment(url, None, Some("application/pdf"))]).is_ok());
-        assert_eq!(field_of(content("x", vec![attachment(url, Some("test"), None)])), "attachments[0].name");
-        assert_eq!(field_of(content("x", vec![attachment(url, None, None)])), "attachments[0].name");
+        assert_eq!(
+            field_of(content("x", vec![attachment(url, Some("test"), None)])),
+            attachment_part(0, AttachmentPart::Name)
+        );
+        assert_eq!(field_of(content("x", vec![attachment(url, None, None)])), attachment_part(0, AttachmentPart::Name));
     }
 
     #[test]
     fn types_must_be_mime_types_and_names_are_bounded() {
         let url = "https://example.com/f";
         let second_bad = vec![attachment(url, Some("a.jpg"), None), attachment(url, Some("a.jpg"), Some("not a type"))];
-        assert_eq!(field_of(content("x", second_bad)), "attachments[1].type");
+        assert_eq!(field_of(content("x", second_bad)), attachment_part(1, AttachmentPart::MimeType));
         let long_name = format!("{}.jpg", "n".repeat(MAX_NAME_CHARS));
-        assert_eq!(field_of(content("x", vec![attachment(url, Some(&long_name), None)])), "attachments[0].name");
+        assert_eq!(
+            field_of(content("x", vec![attachment(url, Some(&long_name), None)])),
+            attachment_part(0, AttachmentPart::Name)
+        );
     }
 
     #[test]
     fn identifiers_are_positive_and_javascript_safe() {
-        assert_eq!(check_id(1, "threadId").unwrap(), 1);
-        assert!(check_id(0, "threadId").is_err());
-        assert!(check_id(MAX_SAFE_ID + 1, "threadId").is_err());
-        assert!(check_external_id("clientId", "clientId").is_ok());
-        assert!(check_external_id("  ", "clientId").is_err());
-        assert!(check_external_id(&"x".repeat(256), "clientId").is_err());
+        assert_eq!(check_id(1, Input::ThreadId).unwrap(), 1);
+        assert!(check_id(0, Input::ThreadId).is_err());
+        assert!(check_id(MAX_SAFE_ID + 1, Input::ThreadId).is_err());
+        assert!(check_external_id("ext-1", Input::ExternalClientId).is_ok());
+        assert!(check_external_id("  ", Input::ExternalClientId).is_err());
+        assert!(check_external_id(&"x".repeat(256), Input::ExternalClientId).is_err());
     }
 }

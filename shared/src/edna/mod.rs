@@ -4,9 +4,12 @@
 mod cursor;
 pub mod wire;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::core::error::{AttachmentPart, DevicePart, Input};
 use crate::http::{self, ApiRequest, Dialect, Reply, Scheme};
 use crate::{Error, Result};
 
@@ -32,7 +35,9 @@ impl Dialect for Edna {
     }
 
     fn render_error(err: &Error, _: &()) -> Reply {
-        let body = ErrorBody { code: code_of(err), message: err.to_string(), field: field_of(err) };
+        let field = err.field().map(|field| crate::wording::field_name(field, &Names));
+        let body =
+            ErrorBody { code: code_of(err), message: crate::wording::message(err, &Names), field: field.as_deref() };
         let body = serde_json::to_string(&body)
             .unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"internal error"}"#.into());
         let reply = Reply::error(err, JSON, body);
@@ -104,11 +109,50 @@ fn code_of(err: &Error) -> &'static str {
     }
 }
 
-fn field_of(err: &Error) -> Option<&str> {
-    match err {
-        Error::InvalidInput { field, .. } | Error::NotFound { field, .. } => field.as_deref(),
-        Error::IdempotencyKeyReused => Some(crate::core::idempotency::HEADER),
-        _ => None,
+/// edna's names of the core's inputs (camelCase fields of its bodies, its query parameters and
+/// the `Idempotency-Key` header).
+pub struct Names;
+
+impl crate::wording::Names for Names {
+    fn name(&self, input: Input) -> Cow<'static, str> {
+        Cow::Borrowed(match input {
+            Input::Text => "text",
+            Input::Attachments => "attachments",
+            Input::Attachment(index, part) => {
+                return Cow::Owned(format!("attachments[{index}].{}", attachment_part(part)));
+            }
+            Input::ClientId => "threadsClientId",
+            Input::ExternalClientId => "clientId",
+            Input::UnauthorizedClientId => "unauthorizedClientId",
+            Input::DisplayName => "displayName",
+            Input::ThreadId => "threadId",
+            Input::Limit => "limit",
+            Input::After => "after",
+            Input::Device(part) => device_part(part),
+            Input::Login => "login",
+            Input::Password => "password",
+            Input::ApplicationName => "name",
+            Input::IdempotencyKey => crate::wording::IDEMPOTENCY_KEY_HEADER,
+        })
+    }
+}
+
+fn attachment_part(part: AttachmentPart) -> &'static str {
+    match part {
+        AttachmentPart::Url => "url",
+        AttachmentPart::Name => "name",
+        AttachmentPart::MimeType => "type",
+    }
+}
+
+/// A descriptor's field (`wire::RawDescriptor`).
+pub(crate) fn device_part(part: DevicePart) -> &'static str {
+    match part {
+        DevicePart::Channel => "channelType",
+        DevicePart::Address => "deviceAddress",
+        DevicePart::AppMarker => "appMarker",
+        DevicePart::ExternalClientId => "clientId",
+        DevicePart::UnauthorizedClientId => "unauthorizedClientId",
     }
 }
 
@@ -130,6 +174,105 @@ mod tests {
         );
     }
 
+    /// The core names no field; edna's answers read as they did when it did.
+    #[test]
+    fn core_errors_read_in_ednas_names() {
+        use crate::core::error::{Input, Refusal};
+        use crate::core::{idempotency::RequestKey, sending::Recipient, threads, validation};
+        let answer = |err: Error| {
+            let body = body_of(&Edna::render_error(&err, &()));
+            (body["message"].as_str().unwrap_or_default().to_owned(), body["field"].as_str().map(str::to_owned))
+        };
+        let case = |err: Error, message: &str, field: Option<&str>| {
+            assert_eq!(answer(err), (message.to_owned(), field.map(str::to_owned)));
+        };
+        case(
+            Recipient::choose(None, None, None).unwrap_err(),
+            "name the client with one of threadsClientId, clientId or threadId",
+            Some("threadsClientId"),
+        );
+        case(
+            validation::check_id(0, Input::ThreadId).unwrap_err(),
+            "threadId must be an integer between 1 and 9007199254740991",
+            Some("threadId"),
+        );
+        case(Error::none_with(Input::ClientId, "7"), "no client with threadsClientId 7", Some("threadsClientId"));
+        case(Error::none_with(Input::ExternalClientId, "\"e\""), "no client with clientId \"e\"", Some("clientId"));
+        case(Error::none_with(Input::ThreadId, "9"), "no thread with threadId 9", Some("threadId"));
+        case(threads::page_size(Some("0")).unwrap_err(), "limit must be an integer from 1 to 100", Some("limit"));
+        case(
+            RequestKey::from_header(Some(""), 1, "POST", "/p", b"").unwrap_err(),
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            Some("Idempotency-Key"),
+        );
+        case(
+            Error::IdempotencyKeyReused,
+            "this Idempotency-Key was already used for a different request",
+            Some("Idempotency-Key"),
+        );
+        case(
+            Error::Unauthorized(Refusal::BadToken),
+            "missing, invalid or expired credentials; log in with POST /api/auth/login",
+            None,
+        );
+        let content = |text: &str, attachments: serde_json::Value| {
+            let request: wire::OutgoingRequest =
+                serde_json::from_value(serde_json::json!({"threadId": 1, "text": text, "attachments": attachments}))
+                    .unwrap();
+            request.validate().unwrap_err()
+        };
+        case(
+            content(&"x".repeat(2001), serde_json::json!([])),
+            "text is 2001 characters long; at most 2000 are allowed",
+            Some("text"),
+        );
+        case(
+            content("", serde_json::json!([])),
+            "text may be empty only when at least one attachment is given",
+            Some("text"),
+        );
+        case(
+            content("x", serde_json::json!([{"url": "ftp://a.b/f.jpg"}])),
+            "url must be an absolute http or https URL",
+            Some("attachments[0].url"),
+        );
+        case(
+            content("x", serde_json::json!([{"url": "https://a.b/f.jpg", "type": "no"}])),
+            "type must be a MIME type such as image/jpeg",
+            Some("attachments[0].type"),
+        );
+        let device = |descriptor: serde_json::Value| {
+            let request: wire::OutgoingToDeviceRequest =
+                serde_json::from_value(serde_json::json!({"text": "x", "applicationDescriptor": descriptor})).unwrap();
+            request.validate().unwrap_err()
+        };
+        case(
+            device(serde_json::json!({"channelType": "PIGEON"})),
+            "unknown channelType \"PIGEON\"; one of WHATSAPP, VIBER, SMS, TELEGRAM, EMAIL, MOBILE, WEB",
+            Some("applicationDescriptor.channelType"),
+        );
+        case(
+            device(serde_json::json!({"channelType": "SMS"})),
+            "deviceAddress is required",
+            Some("applicationDescriptor.deviceAddress"),
+        );
+        case(
+            device(serde_json::json!({"channelType": "SMS", "deviceAddress": "x"})),
+            "deviceAddress is not a phone number: 5 to 15 digits with an optional leading +",
+            Some("applicationDescriptor.deviceAddress"),
+        );
+        case(
+            device(serde_json::json!({"channelType": "SMS", "deviceAddress": "+100000", "clientId": " "})),
+            "applicationDescriptor.clientId must not be empty",
+            Some("applicationDescriptor.clientId"),
+        );
+        case(
+            device(serde_json::json!({"channelType": "MOBILE", "deviceAddress": "t", "appMarker": "a b"})),
+            "must be 1 to 255 characters without spaces or control characters",
+            Some("applicationDescriptor.appMarker"),
+        );
+    }
+
     #[test]
     fn internal_details_stay_out_of_the_body() {
         let reply = Edna::render_error(&Error::internal("dynamodb said something secret"), &());
@@ -142,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_failed_authentication_names_the_scheme() {
-        let reply = Edna::render_error(&Error::Unauthorized("x"), &());
+        let reply = Edna::render_error(&Error::Unauthorized(crate::core::error::Refusal::BadToken), &());
         assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
         assert_eq!(body_of(&reply)["code"], "UNAUTHORIZED");
     }

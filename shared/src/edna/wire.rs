@@ -2,16 +2,17 @@
 //! core.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::credentials::LoginGrant;
 use crate::core::devices::DeviceTarget;
+use crate::core::error::{Field, Input, Message as ErrorMessage};
 use crate::core::model::{Attachment, Message, Role, ThreadStatus};
 use crate::core::sending::{Delivery, Recipient};
 use crate::core::threads::ThreadSummary;
 use crate::core::validation::{MessageContent, RawContent};
 use crate::store::MessagePage;
-use crate::{Error, Result};
+use crate::{Error, Result, wording};
 
 /// Body of `POST /api/auth/login`.
 #[derive(Debug, Deserialize)]
@@ -28,6 +29,7 @@ pub struct LoginResponse {
     pub user_id: u64,
     pub login: String,
     pub token: String,
+    #[serde(serialize_with = "role_name")]
     pub role: Role,
     pub ticket: String,
 }
@@ -44,13 +46,63 @@ impl From<&LoginGrant> for LoginResponse {
     }
 }
 
+fn role_name<S: Serializer>(role: &Role, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(role.as_str())
+}
+
+/// An attachment as edna's bodies carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentBody {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// In bytes; `82825.0` reads as 82825 (see [`crate::json`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::json::optional_count")]
+    pub size: Option<u64>,
+}
+
+impl From<AttachmentBody> for Attachment {
+    fn from(body: AttachmentBody) -> Self {
+        Attachment { url: body.url, name: body.name, mime_type: body.mime_type, size: body.size }
+    }
+}
+
+impl From<&Attachment> for AttachmentBody {
+    fn from(attachment: &Attachment) -> Self {
+        AttachmentBody {
+            url: attachment.url.clone(),
+            name: attachment.name.clone(),
+            mime_type: attachment.mime_type.clone(),
+            size: attachment.size,
+        }
+    }
+}
+
+fn attachments_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Attachment>>, D::Error> {
+    let bodies = Option::<Vec<AttachmentBody>>::deserialize(deserializer)?;
+    Ok(bodies.map(|bodies| bodies.into_iter().map(Attachment::from).collect()))
+}
+
+fn attachments_out<S: Serializer>(attachments: &[Attachment], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(attachments.iter().map(AttachmentBody::from))
+}
+
+fn status_name<S: Serializer>(status: &ThreadStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(match status {
+        ThreadStatus::Open => "OPEN",
+        ThreadStatus::Closed => "CLOSED",
+    })
+}
+
 /// Body of `POST /api/v1/messages/outgoing` (seed 000).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutgoingRequest {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "attachments_in")]
     pub attachments: Option<Vec<Attachment>>,
     /// External client id.
     #[serde(default)]
@@ -78,7 +130,7 @@ impl OutgoingRequest {
 pub struct OutgoingToDeviceRequest {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "attachments_in")]
     pub attachments: Option<Vec<Attachment>>,
     #[serde(default)]
     pub client_application_descriptor: Option<RawDescriptor>,
@@ -126,15 +178,27 @@ impl OutgoingToDeviceRequest {
 }
 
 impl RawDescriptor {
+    /// The checked descriptor; an error names the part at fault under the descriptor's own name
+    /// (`clientApplicationDescriptor.deviceAddress`).
     fn validate(self, name: &str) -> Result<DeviceTarget> {
         DeviceTarget::check(
-            name,
             self.channel_type,
             self.device_address,
             self.app_marker,
             self.client_id,
             self.unauthorized_client_id,
         )
+        .map_err(|err| match err {
+            Error::InvalidInput { code, message, field: Some(Field::Input(Input::Device(part))) } => {
+                let field = Field::Wire(format!("{name}.{}", super::device_part(part)));
+                let message = match message {
+                    ErrorMessage::Problem(problem) => wording::describe(&problem, Some(&field), &super::Names),
+                    ErrorMessage::Text(text) => text,
+                };
+                Error::InvalidInput { code, message: message.into(), field: Some(field) }
+            }
+            other => other,
+        })
     }
 }
 
@@ -165,6 +229,7 @@ impl From<&Delivery> for SentMessage {
 #[serde(rename_all = "camelCase")]
 pub struct ThreadView {
     pub id: u64,
+    #[serde(serialize_with = "status_name")]
     pub status: ThreadStatus,
     pub client_id: u64,
     pub client_external_id: Option<String>,
@@ -196,6 +261,7 @@ pub struct MessageView {
     pub client_id: u64,
     pub agent_id: u64,
     pub text: String,
+    #[serde(serialize_with = "attachments_out")]
     pub attachments: Vec<Attachment>,
     pub created_at: Timestamp,
 }
@@ -242,9 +308,27 @@ mod tests {
 
     fn field_of(body: serde_json::Value) -> String {
         match validate(body.clone()) {
-            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            Err(Error::InvalidInput { field: Some(field), .. }) => field.to_string(),
             other => panic!("{body}: {other:?}"),
         }
+    }
+
+    fn outgoing_field(body: serde_json::Value) -> String {
+        match serde_json::from_value::<OutgoingRequest>(body.clone()).unwrap().validate() {
+            Err(err @ Error::InvalidInput { .. }) => err.field().unwrap().to_string(),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recipient_is_named_as_the_body_names_it() {
+        assert_eq!(outgoing_field(json!({"text": "x"})), "threadsClientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "threadsClientId": 0, "clientId": "ext"})), "threadsClientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "clientId": ""})), "clientId");
+        assert_eq!(outgoing_field(json!({"text": "x", "threadId": 0})), "threadId");
+        assert_eq!(outgoing_field(json!({"text": "", "threadId": 1})), "text");
+        let bad_type = json!({"text": "x", "threadId": 1, "attachments": [{"url": "https://a.b/f", "type": "no"}]});
+        assert_eq!(outgoing_field(bad_type), "attachments[0].type");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::{MAX_BODY_BYTES, REQUEST_ID_HEADER};
-use crate::core::idempotency::{self, RequestKey};
+use crate::core::idempotency::RequestKey;
 use crate::core::model::MAX_SAFE_ID;
 use crate::{Error, Result};
 
@@ -122,7 +122,7 @@ impl ApiRequest {
     /// The request's `Idempotency-Key`, scoped to the calling agent; `None` when not sent.
     pub fn idempotency_key(&self, agent_id: u64) -> Result<Option<RequestKey>> {
         // A value that is not visible ASCII (`clé-1`) is refused, not taken for no key.
-        let header = match self.headers.get(idempotency::HEADER) {
+        let header = match self.headers.get(crate::wording::IDEMPOTENCY_KEY_HEADER) {
             None => None,
             Some(value) => Some(value.to_str().unwrap_or("\u{0}")),
         };
@@ -149,7 +149,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
         if inner.is_syntax() || inner.is_eof() {
             return Error::InvalidInput {
                 code: "INVALID_JSON",
-                message: format!("malformed JSON: {inner}"),
+                message: format!("malformed JSON: {inner}").into(),
                 field: None,
             };
         }
@@ -163,11 +163,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
             (_, None) => Some(path),
         };
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        Error::InvalidInput { code: "VALIDATION_FAILED", message, field }
+        Error::InvalidInput { code: "VALIDATION_FAILED", message: message.into(), field: field.map(Into::into) }
     })?;
     deserializer.end().map_err(|err| Error::InvalidInput {
         code: "INVALID_JSON",
-        message: format!("malformed JSON: {err}"),
+        message: format!("malformed JSON: {err}").into(),
         field: None,
     })?;
     Ok(value)
@@ -197,7 +197,7 @@ mod tests {
 
     fn failure(body: &str) -> (String, Option<String>) {
         match parse_json::<Probe>(body.as_bytes()) {
-            Err(Error::InvalidInput { code, field, .. }) => (code.to_owned(), field),
+            Err(Error::InvalidInput { code, field, .. }) => (code.to_owned(), field.map(|field| field.to_string())),
             other => panic!("{body}: {other:?}"),
         }
     }

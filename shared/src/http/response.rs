@@ -104,7 +104,7 @@ mod tests {
     fn each_error_has_its_status() {
         let cases = [
             (Error::invalid("f", "x"), 400),
-            (Error::Unauthorized("x"), 401),
+            (Error::Unauthorized(crate::core::error::Refusal::BadToken), 401),
             (Error::Forbidden("x".into()), 403),
             (Error::not_found(None, "x"), 404),
             (Error::MethodNotAllowed { allow: vec!["GET"] }, 405),

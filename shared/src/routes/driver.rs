@@ -16,7 +16,7 @@
 use std::future::Future;
 
 use crate::core::credentials;
-use crate::core::idempotency::{self, KeyClaimed, Outcome, RequestKey};
+use crate::core::idempotency::{self, KeyClaimed, Outcome, Replayable, RequestKey};
 use crate::core::model::{Agent, Role};
 use crate::http::{self, ApiRequest, Dialect, Route};
 use crate::{App, Result};
@@ -71,7 +71,7 @@ pub struct Once {
 impl Once {
     pub async fn run<T, F, Fut>(self, work: F) -> Result<Outcome<T>>
     where
-        T: serde::de::DeserializeOwned,
+        T: Replayable,
         F: FnOnce(Option<KeyClaimed>) -> Fut,
         Fut: Future<Output = Result<T>>,
     {

@@ -1,6 +1,6 @@
 //! Attribute names and enum spellings that condition and update expressions use. They are the
-//! serde names of the model's fields; the tests below fail when a rename of a field would
-//! silently break an expression.
+//! serde names of the fields of the stored records ([`super::records`]); the tests below fail
+//! when a rename of a record's field would silently break an expression.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
@@ -37,7 +37,7 @@ pub const AGENT_ID: Attr = Attr("agentId");
 pub const FAILED_LOGINS: Attr = Attr("failedLogins");
 pub const LOCKED_UNTIL: Attr = Attr("lockedUntil");
 
-// Clients, devices and threads (fields of `model::Client`, `model::Device`, `model::Thread`).
+// Clients, devices and threads (fields of `ClientRecord`, `DeviceRecord`, `ThreadRecord`).
 pub const OPEN_THREAD_ID: Attr = Attr("openThreadId");
 pub const CLIENT_ID: Attr = Attr("clientId");
 pub const STATUS: Attr = Attr("status");
@@ -52,7 +52,7 @@ pub const LEASE_UNTIL: Attr = Attr("leaseUntil");
 /// The random token of the request holding the claim.
 pub const OWNER: Attr = Attr("owner");
 
-/// The stored spelling of an enum value (`ThreadStatus::Open` → `"OPEN"`), from its serde form.
+/// The stored spelling of an enum value (`StoredStatus::Open` → `"OPEN"`), from its serde form.
 pub fn spelling<T: Serialize>(value: T) -> AttributeValue {
     serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
 }
@@ -60,7 +60,8 @@ pub fn spelling<T: Serialize>(value: T) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{ChannelType, Client, Device, Thread, ThreadStatus};
+    use crate::core::model::{ChannelType, Client, Device, Message, Thread, ThreadStatus};
+    use crate::store::records::{ClientRecord, DeviceRecord, MessageRecord, StoredStatus, ThreadRecord};
     use jiff::Timestamp;
     use serde_dynamo::aws_sdk_dynamodb_1::to_item;
     use std::collections::HashMap;
@@ -70,7 +71,7 @@ mod tests {
     }
 
     #[test]
-    fn expression_attributes_are_fields_of_the_model() {
+    fn expression_attributes_are_fields_of_the_records() {
         let now = Timestamp::now();
         let thread = Thread {
             thread_id: 1,
@@ -80,7 +81,7 @@ mod tests {
             last_message_time: now,
             message_count: 1,
         };
-        let thread = fields(&thread);
+        let thread = fields(&ThreadRecord::from(&thread));
         for attr in [STATUS, LAST_MESSAGE_TIME, MESSAGE_COUNT, CLIENT_ID] {
             assert!(thread.contains_key(attr.name()), "thread has no {attr:?}");
         }
@@ -92,7 +93,7 @@ mod tests {
             open_thread_id: Some(3),
             created_at: now,
         };
-        assert!(fields(&client).contains_key(OPEN_THREAD_ID.name()));
+        assert!(fields(&ClientRecord::from(&client)).contains_key(OPEN_THREAD_ID.name()));
         let device = Device {
             channel_type: ChannelType::Sms,
             device_address: "+100000".into(),
@@ -100,14 +101,14 @@ mod tests {
             client_id: 1,
             created_at: now,
         };
-        assert!(fields(&device).contains_key(CLIENT_ID.name()));
-        let message = crate::core::model::Message { message_id: 1, ..Default::default() };
-        assert!(fields(&message).contains_key(MESSAGE_ID.name()));
+        assert!(fields(&DeviceRecord::from(&device)).contains_key(CLIENT_ID.name()));
+        let message = Message { message_id: 1, ..Default::default() };
+        assert!(fields(&MessageRecord::from(&message)).contains_key(MESSAGE_ID.name()));
     }
 
     #[test]
     fn enum_spellings_come_from_serde() {
-        assert_eq!(spelling(ThreadStatus::Open), AttributeValue::S("OPEN".into()));
-        assert_eq!(spelling(ThreadStatus::Closed), AttributeValue::S("CLOSED".into()));
+        assert_eq!(spelling(StoredStatus::from(ThreadStatus::Open)), AttributeValue::S("OPEN".into()));
+        assert_eq!(spelling(StoredStatus::from(ThreadStatus::Closed)), AttributeValue::S("CLOSED".into()));
     }
 }

@@ -6,6 +6,7 @@ pub mod attributes;
 mod dynamo;
 mod keys;
 mod metrics;
+pub mod records;
 
 pub use dynamo::DynamoStore;
 pub use metrics::RequestCounter;

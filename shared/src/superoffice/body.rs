@@ -32,13 +32,16 @@ pub fn fields(request: &ApiRequest, root: &str, default: Value) -> Result<Map<St
         "application/xml" | "text/xml" => xml::read_entity(body, root)?,
         "application/x-www-form-urlencoded" => form(body, root)?,
         "application/json-patch+json" => {
-            let operations: json_patch::Patch = serde_json::from_value(json_value(body)?).map_err(|err| {
-                Error::InvalidInput { code: "INVALID_PATCH", message: format!("not a JSON Patch: {err}"), field: None }
-            })?;
+            let operations: json_patch::Patch =
+                serde_json::from_value(json_value(body)?).map_err(|err| Error::InvalidInput {
+                    code: "INVALID_PATCH",
+                    message: format!("not a JSON Patch: {err}").into(),
+                    field: None,
+                })?;
             let mut document = default;
             json_patch::patch(&mut document, &operations).map_err(|err| Error::InvalidInput {
                 code: "INVALID_PATCH",
-                message: format!("the patch does not apply to the default entity: {err}"),
+                message: format!("the patch does not apply to the default entity: {err}").into(),
                 field: None,
             })?;
             into_object(document)?
@@ -64,7 +67,7 @@ fn json_value(body: &[u8]) -> Result<Value> {
     }
     serde_json::from_slice(body).map_err(|err| Error::InvalidInput {
         code: "INVALID_JSON",
-        message: format!("malformed JSON: {err}"),
+        message: format!("malformed JSON: {err}").into(),
         field: None,
     })
 }

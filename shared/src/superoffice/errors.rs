@@ -1,9 +1,42 @@
 //! SuperOffice's error body: `ErrorType` per kind, the message in English or Norwegian, and the
 //! field or header at fault in `ErrorSource`.
 
+use std::borrow::Cow;
+
 use super::language::Language;
 use crate::Error;
+use crate::core::error::Input;
 use crate::core::sending::SESSION_CLOSED;
+use crate::wording::{self, Names as _, field_name};
+
+/// SuperOffice's names of the core's inputs, as `ErrorSource` gives them: a thread is the
+/// session in the path, a client the session's customer.
+struct Source;
+
+impl wording::Names for Source {
+    fn name(&self, input: Input) -> Cow<'static, str> {
+        match input {
+            Input::ThreadId => Cow::Borrowed("chatSessionId"),
+            other => Words.name(other),
+        }
+    }
+}
+
+/// The names the messages use; they kept the words they always had (a thread is `threadId` in
+/// them, as in edna's answers).
+struct Words;
+
+impl wording::Names for Words {
+    fn name(&self, input: Input) -> Cow<'static, str> {
+        match input {
+            Input::ClientId => Cow::Borrowed("CustomerId"),
+            Input::ExternalClientId => Cow::Borrowed("CustomerExternalId"),
+            Input::DisplayName => Cow::Borrowed("CustomerAlias"),
+            Input::Text => Cow::Borrowed("Message"),
+            other => crate::edna::Names.name(other),
+        }
+    }
+}
 
 pub fn error_type(err: &Error) -> &'static str {
     match err {
@@ -27,16 +60,7 @@ pub fn error_type(err: &Error) -> &'static str {
 
 /// The field or header at fault, in this dialect's names; empty when none is.
 pub fn source(err: &Error) -> String {
-    let field = match err {
-        Error::InvalidInput { field, .. } | Error::NotFound { field, .. } => field.as_deref().unwrap_or_default(),
-        Error::IdempotencyKeyReused => crate::core::idempotency::HEADER,
-        _ => "",
-    };
-    // The core names a thread `threadId`; here it is the session in the path.
-    match field {
-        "threadId" => "chatSessionId".to_owned(),
-        other => other.to_owned(),
-    }
+    err.field().map(|field| field_name(field, &Source).into_owned()).unwrap_or_default()
 }
 
 pub fn message(err: &Error, language: Language) -> String {
@@ -48,7 +72,7 @@ pub fn message(err: &Error, language: Language) -> String {
             Error::UnsupportedMediaType(given) => {
                 format!("unsupported Content-Type {given:?}; send one of {}", super::body::CONTENT_TYPES.join(", "))
             }
-            _ => err.to_string(),
+            _ => wording::message(err, &Words),
         },
         Language::Norwegian => norwegian(err),
     }
@@ -56,7 +80,7 @@ pub fn message(err: &Error, language: Language) -> String {
 
 fn norwegian(err: &Error) -> String {
     match err {
-        Error::InvalidInput { field: Some(field), .. } => format!("Ugyldig verdi i {field}."),
+        Error::InvalidInput { field: Some(field), .. } => format!("Ugyldig verdi i {}.", field_name(field, &Words)),
         Error::InvalidInput { field: None, .. } => "Forespørselen kan ikke leses.".into(),
         Error::Unauthorized(_) => "Mangler gyldig pålogging.".into(),
         Error::Forbidden(_) => "Rollen din har ikke tilgang til dette.".into(),
@@ -69,14 +93,18 @@ fn norwegian(err: &Error) -> String {
         Error::Conflict { .. } => "Forespørselen er i konflikt med gjeldende tilstand.".into(),
         Error::PayloadTooLarge { limit } => format!("Forespørselen er større enn {limit} byte."),
         Error::UnsupportedMediaType(_) => "Innholdstypen støttes ikke.".into(),
-        Error::IdempotencyKeyReused => "Denne Idempotency-Key er allerede brukt for en annen forespørsel.".into(),
+        Error::IdempotencyKeyReused => {
+            format!("Denne {} er allerede brukt for en annen forespørsel.", Words.name(Input::IdempotencyKey))
+        }
         Error::RateLimited { retry_after_secs } => {
             format!("For mange mislykkede pålogginger; prøv igjen om {retry_after_secs} sekunder.")
         }
         Error::StorageUnavailable(_) => "Lagringen er midlertidig utilgjengelig; prøv igjen.".into(),
-        Error::OutcomeUnknown(_) => "Skrivingen ble sendt, men ikke bekreftet i tide, og kan fortsatt bli lagret; \
-                                     prøv igjen med samme Idempotency-Key, eller les økten før du sender på nytt."
-            .into(),
+        Error::OutcomeUnknown(_) => format!(
+            "Skrivingen ble sendt, men ikke bekreftet i tide, og kan fortsatt bli lagret; prøv igjen med samme {}, \
+             eller les økten før du sender på nytt.",
+            Words.name(Input::IdempotencyKey)
+        ),
         Error::Internal(_) => "Intern feil.".into(),
     }
 }
@@ -84,20 +112,22 @@ fn norwegian(err: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::Refusal;
 
     #[test]
     fn every_kind_has_a_norwegian_message_that_differs_from_the_english_one() {
         let errors = [
             Error::invalid("Type", "unknown Type"),
-            Error::Unauthorized("x"),
-            Error::not_found(Some("threadId"), "no thread"),
+            Error::Unauthorized(Refusal::BadToken),
+            Error::none_with(Input::ThreadId, "7"),
             Error::conflict(SESSION_CLOSED, "closed"),
             Error::NotAcceptable,
         ];
         for err in errors {
             assert_ne!(message(&err, Language::English), message(&err, Language::Norwegian), "{err:?}");
         }
-        assert_eq!(source(&Error::not_found(Some("threadId"), "x")), "chatSessionId");
+        assert_eq!(source(&Error::none_with(Input::ThreadId, "7")), "chatSessionId");
+        assert_eq!(message(&Error::none_with(Input::ThreadId, "7"), Language::English), "no thread with threadId 7");
         assert_eq!(error_type(&Error::conflict(SESSION_CLOSED, "x")), "SessionClosed");
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod dates;
+pub mod enums;
 mod errors;
 pub mod language;
 pub mod wire;

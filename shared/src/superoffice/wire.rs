@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::dates::{self, Zone};
-use crate::core::model::{Message, MessageType, NumberedEnum, SpecialType, ThreadStatus};
+use super::enums::NumberedEnum;
+use crate::core::model::{Message, MessageType, SpecialType, ThreadStatus};
 use crate::core::sending::Draft;
 use crate::core::threads::{SessionCustomer, ThreadSummary};
 use crate::core::validation::{MAX_TEXT_CHARS, check_length};
@@ -231,7 +232,7 @@ mod tests {
 
     fn field_of(value: Value) -> String {
         match draft(value.clone()) {
-            Err(Error::InvalidInput { field: Some(field), .. }) => field,
+            Err(Error::InvalidInput { field: Some(field), .. }) => field.to_string(),
             other => panic!("{value}: {other:?}"),
         }
     }

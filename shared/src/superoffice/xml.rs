@@ -13,7 +13,7 @@ use crate::{Error, Result};
 const XSI: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
 
 fn malformed(detail: impl std::fmt::Display) -> Error {
-    Error::InvalidInput { code: "INVALID_XML", message: format!("malformed XML: {detail}"), field: None }
+    Error::InvalidInput { code: "INVALID_XML", message: format!("malformed XML: {detail}").into(), field: None }
 }
 
 /// The children of the root element `root` (any namespace) as field → text (`null` for
@@ -132,7 +132,7 @@ fn check_root(name: &str, root: &str) -> Result<()> {
     } else {
         Err(Error::InvalidInput {
             code: "INVALID_XML",
-            message: format!("the root element must be <{root}>, not <{name}>"),
+            message: format!("the root element must be <{root}>, not <{name}>").into(),
             field: None,
         })
     }

@@ -1,4 +1,4 @@
-//! `Authorization: Basic`: the password is checked against its Argon2id hash once, then the
+//! Basic credentials (a login and password with every request): the password is checked against its Argon2id hash once, then the
 //! container remembers for a short while that this login and password were right — under a keyed
 //! hash, never the password — so that a warm container does not hash on every call.
 

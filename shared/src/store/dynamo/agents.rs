@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{DynamoStore, Key, NamePointer, decode, entity, keyed, n, number_attribute, s, storage_error};
 use crate::core::model::Agent;
 use crate::store::attributes as attr;
+use crate::store::records::AgentRecord;
 use crate::store::{AgentStore, Application, FailedLogins, Session, SessionKind, Write, keys};
 use crate::{Error, Result};
 
@@ -112,7 +113,7 @@ impl AgentStore for DynamoStore {
         let free_login =
             format!("attribute_not_exists({}) OR attribute_not_exists({})", pk.placeholder(), agent_id.placeholder());
         self.transact(vec![
-            self.put_new(entity(keys::agent(agent.agent_id), "AGENT", agent)?)?,
+            self.put_new(entity(keys::agent(agent.agent_id), "AGENT", &AgentRecord::from(agent))?)?,
             self.put(keyed(keys::login(&agent.login), &pointer)?, Some(free_login), &[pk, agent_id], HashMap::new())?,
         ])
         .await
@@ -122,7 +123,7 @@ impl AgentStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(entity(keys::agent(agent.agent_id), "AGENT", agent)?))
+            .set_item(Some(entity(keys::agent(agent.agent_id), "AGENT", &AgentRecord::from(agent))?))
             .condition_expression(format!("attribute_exists({})", attr::PK.placeholder()))
             .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
             .send()
@@ -132,7 +133,7 @@ impl AgentStore for DynamoStore {
     }
 
     async fn agent(&self, agent_id: u64) -> Result<Option<Agent>> {
-        self.get_as(keys::agent(agent_id)).await
+        Ok(self.get_as::<AgentRecord>(keys::agent(agent_id)).await?.map(Agent::from))
     }
 
     async fn agent_for_login(&self, login: &str) -> Result<Option<(Agent, FailedLogins)>> {
@@ -208,7 +209,7 @@ impl AgentStore for DynamoStore {
             .items()
             .send();
         while let Some(item) = pages.next().await {
-            agents.push(decode(item.map_err(storage_error)?)?);
+            agents.push(Agent::from(decode::<AgentRecord>(item.map_err(storage_error)?)?));
         }
         agents.sort_by_key(|agent: &Agent| agent.agent_id);
         Ok(agents)
@@ -259,7 +260,7 @@ impl AgentStore for DynamoStore {
             if (pk.as_str(), sk.as_str()) == (session_key.0.as_str(), session_key.1.as_str()) {
                 session = Some(decode::<SessionRecord>(item)?);
             } else if sk == keys::PROFILE {
-                agent = Some(decode::<Agent>(item)?);
+                agent = Some(Agent::from(decode::<AgentRecord>(item)?));
             } else if let Some(hash) = app_token_hash {
                 let record = decode::<ApplicationRecord>(item)?;
                 application = Some(Application { name: record.name, token_hash: hash.to_owned() });

@@ -5,13 +5,15 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use super::{DynamoStore, Key, NamePointer, entity, keyed};
 use crate::Result;
 use crate::core::model::{ChannelType, Client, Device};
+use crate::store::records::{ClientRecord, DeviceRecord};
 use crate::store::{ClientStore, Write, keys};
 
 impl DynamoStore {
     /// The client and the items that make its external ids unique, all required to be new.
     pub(super) fn client_items(&self, client: &Client) -> Result<Vec<TransactWriteItem>> {
         let pointer = NamePointer { client_id: Some(client.client_id), ..NamePointer::default() };
-        let mut items = vec![self.put_new(entity(keys::client(client.client_id), "CLIENT", client)?)?];
+        let record = ClientRecord::from(client);
+        let mut items = vec![self.put_new(entity(keys::client(client.client_id), "CLIENT", &record)?)?];
         if let Some(external_id) = &client.external_id {
             items.push(self.put_new(keyed(keys::external_id(external_id), &pointer)?)?);
         }
@@ -24,7 +26,7 @@ impl DynamoStore {
     async fn client_by_pointer(&self, key: Key) -> Result<Option<Client>> {
         let Some(pointer) = self.get_as::<NamePointer>(key).await? else { return Ok(None) };
         let Some(client_id) = pointer.client_id else { return Ok(None) };
-        self.get_as(keys::client(client_id)).await
+        self.client(client_id).await
     }
 }
 
@@ -34,7 +36,7 @@ impl ClientStore for DynamoStore {
     }
 
     async fn client(&self, client_id: u64) -> Result<Option<Client>> {
-        self.get_as(keys::client(client_id)).await
+        Ok(self.get_as::<ClientRecord>(keys::client(client_id)).await?.map(Client::from))
     }
 
     async fn client_by_external_id(&self, external_id: &str) -> Result<Option<Client>> {
@@ -46,6 +48,6 @@ impl ClientStore for DynamoStore {
     }
 
     async fn device(&self, channel: ChannelType, app_marker: Option<&str>, address: &str) -> Result<Option<Device>> {
-        self.get_as(keys::device(channel, app_marker, address)).await
+        Ok(self.get_as::<DeviceRecord>(keys::device(channel, app_marker, address)).await?.map(Device::from))
     }
 }

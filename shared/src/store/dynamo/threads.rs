@@ -6,8 +6,9 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::{DynamoStore, Item, decode, entity, n, s, storage_error};
 use crate::Result;
-use crate::core::model::{Message, Thread, ThreadStatus};
+use crate::core::model::{Message, Thread};
 use crate::store::attributes::{self as attr, spelling};
+use crate::store::records::{DeviceRecord, MessageRecord, StoredStatus, ThreadRecord};
 use crate::store::{Alongside, MessagePage, MessagePosition, PageStart, ThreadStore, Write, keys};
 
 impl DynamoStore {
@@ -22,7 +23,7 @@ impl DynamoStore {
             let key = keys::device(device.channel_type, device.app_marker.as_deref(), &device.device_address);
             let client_id = attr::CLIENT_ID;
             items.push(match binding.previous_client {
-                None => self.put_new(entity(key, "DEVICE", device)?)?,
+                None => self.put_new(entity(key, "DEVICE", &DeviceRecord::from(device))?)?,
                 Some(previous) => self.update(
                     key,
                     format!("SET {} = :client", client_id.placeholder()),
@@ -41,13 +42,13 @@ impl DynamoStore {
 
 impl ThreadStore for DynamoStore {
     async fn thread(&self, thread_id: u64) -> Result<Option<Thread>> {
-        self.get_as(keys::thread(thread_id)).await
+        Ok(self.get_as::<ThreadRecord>(keys::thread(thread_id)).await?.map(Thread::from))
     }
 
     async fn append_message(&self, message: &Message, alongside: &Alongside<'_>) -> Result<Write> {
         let (status, last, count) = (attr::STATUS, attr::LAST_MESSAGE_TIME, attr::MESSAGE_COUNT);
         let mut items = vec![
-            self.put_new(entity(keys::message(message), "MESSAGE", message)?)?,
+            self.put_new(entity(keys::message(message), "MESSAGE", &MessageRecord::from(message))?)?,
             self.update(
                 keys::thread(message.thread_id),
                 format!("SET {} = :at ADD {} :one", last.placeholder(), count.placeholder()),
@@ -56,7 +57,7 @@ impl ThreadStore for DynamoStore {
                 HashMap::from([
                     (":at".into(), s(&message.created_at.to_string())),
                     (":one".into(), n(1)),
-                    (":open".into(), spelling(ThreadStatus::Open)),
+                    (":open".into(), spelling(StoredStatus::Open)),
                 ]),
             )?,
         ];
@@ -70,7 +71,8 @@ impl ThreadStore for DynamoStore {
         message: Option<&Message>,
         alongside: &Alongside<'_>,
     ) -> Result<Write> {
-        let mut items = vec![self.put_new(entity(keys::thread(thread.thread_id), "THREAD", thread)?)?];
+        let mut items =
+            vec![self.put_new(entity(keys::thread(thread.thread_id), "THREAD", &ThreadRecord::from(thread))?)?];
         // A new client is written with its open thread already named (by `alongside_items`).
         if alongside.new_client.is_none() {
             let (pk, open) = (attr::PK, attr::OPEN_THREAD_ID);
@@ -83,7 +85,7 @@ impl ThreadStore for DynamoStore {
             )?);
         }
         if let Some(message) = message {
-            items.push(self.put_new(entity(keys::message(message), "MESSAGE", message)?)?);
+            items.push(self.put_new(entity(keys::message(message), "MESSAGE", &MessageRecord::from(message))?)?);
         }
         items.extend(self.alongside_items(alongside)?);
         self.transact(items).await
@@ -98,8 +100,8 @@ impl ThreadStore for DynamoStore {
                 format!("{} = :open", status.placeholder()),
                 &[status],
                 HashMap::from([
-                    (":closed".into(), spelling(ThreadStatus::Closed)),
-                    (":open".into(), spelling(ThreadStatus::Open)),
+                    (":closed".into(), spelling(StoredStatus::Closed)),
+                    (":open".into(), spelling(StoredStatus::Open)),
                 ]),
             )?,
             self.update(
@@ -154,8 +156,12 @@ impl ThreadStore for DynamoStore {
             .send()
             .await
             .map_err(storage_error)?;
-        let mut messages =
-            output.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<Message>>>()?;
+        let mut messages = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| decode::<MessageRecord>(item).map(Message::from))
+            .collect::<Result<Vec<Message>>>()?;
         if let Some(bound) = bound {
             messages.retain(|message| MessagePosition::of(message) != bound);
         }
@@ -197,9 +203,9 @@ impl ThreadStore for DynamoStore {
             let item = item.map_err(storage_error)?;
             let is_thread = item.get(attr::SK.name()).and_then(|sk| sk.as_s().ok()) == Some(&thread_sort_key);
             if is_thread {
-                thread = Some(decode::<Thread>(item)?);
+                thread = Some(Thread::from(decode::<ThreadRecord>(item)?));
             } else {
-                message = Some(decode::<Message>(item)?);
+                message = Some(Message::from(decode::<MessageRecord>(item)?));
             }
         }
         Ok(thread.map(|thread| (thread, message)))
