@@ -123,7 +123,7 @@ where
     Fut: Future<Output = Result<D::Answer>>,
 {
     let started = Instant::now();
-    let deadline = crate::deadline::from_invocation(event.lambda_context_ref().map(|context| context.deadline));
+    let deadline = crate::budget::from_invocation(event.lambda_context_ref().map(|context| context.deadline));
     let usage_before = resources.usage();
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
@@ -134,7 +134,7 @@ where
         Ok(()) => {
             match tokio::time::timeout_at(
                 deadline.into(),
-                crate::deadline::within(deadline, Box::pin(handler(resources, request))),
+                crate::budget::within(deadline, Box::pin(handler(resources, request))),
             )
             .await
             {
