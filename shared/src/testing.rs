@@ -312,8 +312,10 @@ impl LosingProxy {
                 let (upstream, counter) = (upstream.clone(), counter.clone());
                 tokio::spawn(async move {
                     let _ = relay(client, &upstream, |request| {
-                        let is_transaction = request.windows(19).any(|w| w == b"TransactWriteItems\r");
-                        is_transaction && counter.fetch_add(1, Ordering::SeqCst) < lose
+                        match is_transaction(request) && counter.fetch_add(1, Ordering::SeqCst) < lose {
+                            true => Fate::Lose,
+                            false => Fate::Pass,
+                        }
                     })
                     .await;
                 });
@@ -323,12 +325,59 @@ impl LosingProxy {
     }
 }
 
-/// Relays HTTP/1.1 requests of one connection; `lose(request)` true: forwards the request,
-/// reads the answer, and closes the connection instead of passing it on.
+/// A proxy in front of DynamoDB Local that holds back the answer of the first `slow`
+/// `TransactWriteItems` it forwards for `delay`: DynamoDB commits the transaction at once, the
+/// caller waits. A delay longer than a try may take makes the store give up on that try.
+pub struct SlowProxy {
+    pub endpoint: String,
+    /// Transactions forwarded so far.
+    pub transactions: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl SlowProxy {
+    pub async fn start(upstream: String, slow: u32, delay: std::time::Duration) -> SlowProxy {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let transactions = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = transactions.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, counter) = (upstream.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let _ = relay(client, &upstream, |request| {
+                        match is_transaction(request) && counter.fetch_add(1, Ordering::SeqCst) < slow {
+                            true => Fate::Delay(delay),
+                            false => Fate::Pass,
+                        }
+                    })
+                    .await;
+                });
+            }
+        });
+        SlowProxy { endpoint, transactions }
+    }
+}
+
+fn is_transaction(request: &[u8]) -> bool {
+    request.windows(19).any(|w| w == b"TransactWriteItems\r")
+}
+
+/// What a proxy does with the answer to one request.
+enum Fate {
+    Pass,
+    /// Closes the connection instead of passing the answer on.
+    Lose,
+    /// Passes the answer on after a pause.
+    Delay(std::time::Duration),
+}
+
+/// Relays HTTP/1.1 requests of one connection: forwards each request, reads the answer, and
+/// deals with it as `fate(request)` says.
 async fn relay(
     mut client: tokio::net::TcpStream,
     upstream: &str,
-    mut lose: impl FnMut(&[u8]) -> bool,
+    mut fate: impl FnMut(&[u8]) -> Fate,
 ) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut server = tokio::net::TcpStream::connect(upstream).await?;
@@ -336,8 +385,10 @@ async fn relay(
         let Some(request) = read_message(&mut client).await? else { return Ok(()) };
         server.write_all(&request).await?;
         let Some(answer) = read_message(&mut server).await? else { return Ok(()) };
-        if lose(&request) {
-            return Ok(()); // dropping both connections: the answer is lost
+        match fate(&request) {
+            Fate::Lose => return Ok(()), // dropping both connections: the answer is lost
+            Fate::Delay(delay) => tokio::time::sleep(delay).await,
+            Fate::Pass => {}
         }
         client.write_all(&answer).await?;
     }
@@ -364,4 +415,53 @@ async fn read_message(stream: &mut tokio::net::TcpStream) -> std::io::Result<Opt
     stream.read_exact(&mut body).await?;
     message.extend_from_slice(&body);
     Ok(Some(message))
+}
+
+/// The JSON log lines written on this thread while it is held (a `#[tokio::test]` runs on one
+/// thread), in the format of the functions' logs (`crate::logging`).
+pub struct LogCapture {
+    written: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _default: tracing::subscriber::DefaultGuard,
+}
+
+impl LogCapture {
+    pub fn start() -> LogCapture {
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = written.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        LogCapture { written, _default: tracing::subscriber::set_default(subscriber) }
+    }
+
+    /// The log lines of requests (one per invocation, from `crate::http`) so far, parsed.
+    pub fn requests(&self) -> Vec<Value> {
+        let written = self.written.lock().expect("the log lines");
+        String::from_utf8_lossy(&written)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["message"] == "request")
+            .collect()
+    }
+
+    /// The last request's log line.
+    #[track_caller]
+    pub fn last_request(&self) -> Value {
+        self.requests().pop().expect("a request's log line")
+    }
+}
+
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -79,8 +79,8 @@ impl DynamoStore {
         self.requests.total()
     }
 
-    /// Round trips so far: periods in which at least one request was in flight, so requests
-    /// sent together count once.
+    /// Round trips so far: periods in which at least one call was in flight, so calls made
+    /// together count once, and each retry the SDK sent (`RequestCounter`).
     pub fn round_trips(&self) -> u64 {
         self.requests.round_trips()
     }
