@@ -1,7 +1,11 @@
 //! Everything a function builds once per container: configuration, logging and the store.
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::config::http::HttpRequest;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, HttpClient, Region, RuntimeComponents, SharedHttpClient};
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
 
 use crate::config::Config;
 use crate::store::DynamoStore;
@@ -69,9 +73,38 @@ impl App {
             .tls_context(tls)
             .build_https();
         // Timeouts and retries are `crate::budget`'s; a transaction's try overrides them.
-        let dynamodb =
-            dynamodb.http_client(http).timeout_config(budget::sdk_timeouts()).retry_config(budget::sdk_retries());
+        let dynamodb = dynamodb
+            .http_client(SharedHttpClient::new(MadeTogether(http)))
+            .timeout_config(budget::sdk_timeouts())
+            .retry_config(budget::sdk_retries());
         Ok(App { store: DynamoStore::new(dynamodb, config.table_name.clone(), config.id_block), config })
+    }
+}
+
+/// The HTTP client, made to yield once before it sends each request: calls made together (a
+/// `join!` of reads) are then all made before any is sent. Without it, on a multi-threaded
+/// runtime a call's first poll could send, be answered and return before the next call was
+/// made (the thread descheduled meanwhile), which ran reads meant to share a round trip one
+/// after the other: a third of warm sends took 3 round trips instead of 2 on a busy machine.
+#[derive(Debug)]
+struct MadeTogether(SharedHttpClient);
+
+impl HttpClient for MadeTogether {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(YieldFirst(self.0.http_connector(settings, components)))
+    }
+}
+
+#[derive(Debug)]
+struct YieldFirst(SharedHttpConnector);
+
+impl HttpConnector for YieldFirst {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let connector = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            tokio::task::yield_now().await;
+            connector.call(request).await
+        })
     }
 }
 
