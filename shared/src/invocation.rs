@@ -75,7 +75,7 @@ impl<R: Resources> Invocation<R> {
     /// `Context::deadline`; `None` outside Lambda).
     pub fn start(resources: R, deadline_epoch_ms: Option<u64>) -> Self {
         let started = Instant::now();
-        let deadline = crate::deadline::from_invocation(deadline_epoch_ms);
+        let deadline = crate::budget::from_invocation(deadline_epoch_ms);
         Invocation { resources, started, deadline, before: resources.usage() }
     }
 
@@ -87,7 +87,7 @@ impl<R: Resources> Invocation<R> {
     /// before it); `None` when the deadline passed first, and whatever was still waiting is
     /// dropped.
     pub async fn within<F: Future>(&self, work: F) -> Option<F::Output> {
-        tokio::time::timeout_at(self.deadline.into(), crate::deadline::within(self.deadline, work)).await.ok()
+        tokio::time::timeout_at(self.deadline.into(), crate::budget::within(self.deadline, work)).await.ok()
     }
 
     /// Writes the invocation's one log line and returns its DynamoDB figures.

@@ -8,9 +8,9 @@
 //! - [`edna`] and `superoffice` (feature `superoffice`): the two dialects' wire formats.
 
 pub mod app;
+pub mod budget;
 pub mod config;
 pub mod core;
-pub mod deadline;
 pub mod edna;
 pub mod http;
 pub mod invocation;

@@ -312,8 +312,10 @@ impl LosingProxy {
                 let (upstream, counter) = (upstream.clone(), counter.clone());
                 tokio::spawn(async move {
                     let _ = relay(client, &upstream, |request| {
-                        let is_transaction = request.windows(19).any(|w| w == b"TransactWriteItems\r");
-                        is_transaction && counter.fetch_add(1, Ordering::SeqCst) < lose
+                        match is_transaction(request) && counter.fetch_add(1, Ordering::SeqCst) < lose {
+                            true => Fate::Lose,
+                            false => Fate::Pass,
+                        }
                     })
                     .await;
                 });
@@ -323,12 +325,59 @@ impl LosingProxy {
     }
 }
 
-/// Relays HTTP/1.1 requests of one connection; `lose(request)` true: forwards the request,
-/// reads the answer, and closes the connection instead of passing it on.
+/// A proxy in front of DynamoDB Local that holds back the answer of the first `slow`
+/// `TransactWriteItems` it forwards for `delay`: DynamoDB commits the transaction at once, the
+/// caller waits. A delay longer than a try may take makes the store give up on that try.
+pub struct SlowProxy {
+    pub endpoint: String,
+    /// Transactions forwarded so far.
+    pub transactions: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl SlowProxy {
+    pub async fn start(upstream: String, slow: u32, delay: std::time::Duration) -> SlowProxy {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let transactions = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = transactions.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, counter) = (upstream.clone(), counter.clone());
+                tokio::spawn(async move {
+                    let _ = relay(client, &upstream, |request| {
+                        match is_transaction(request) && counter.fetch_add(1, Ordering::SeqCst) < slow {
+                            true => Fate::Delay(delay),
+                            false => Fate::Pass,
+                        }
+                    })
+                    .await;
+                });
+            }
+        });
+        SlowProxy { endpoint, transactions }
+    }
+}
+
+fn is_transaction(request: &[u8]) -> bool {
+    request.windows(19).any(|w| w == b"TransactWriteItems\r")
+}
+
+/// What a proxy does with the answer to one request.
+enum Fate {
+    Pass,
+    /// Closes the connection instead of passing the answer on.
+    Lose,
+    /// Passes the answer on after a pause.
+    Delay(std::time::Duration),
+}
+
+/// Relays HTTP/1.1 requests of one connection: forwards each request, reads the answer, and
+/// deals with it as `fate(request)` says.
 async fn relay(
     mut client: tokio::net::TcpStream,
     upstream: &str,
-    mut lose: impl FnMut(&[u8]) -> bool,
+    mut fate: impl FnMut(&[u8]) -> Fate,
 ) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut server = tokio::net::TcpStream::connect(upstream).await?;
@@ -336,8 +385,10 @@ async fn relay(
         let Some(request) = read_message(&mut client).await? else { return Ok(()) };
         server.write_all(&request).await?;
         let Some(answer) = read_message(&mut server).await? else { return Ok(()) };
-        if lose(&request) {
-            return Ok(()); // dropping both connections: the answer is lost
+        match fate(&request) {
+            Fate::Lose => return Ok(()), // dropping both connections: the answer is lost
+            Fate::Delay(delay) => tokio::time::sleep(delay).await,
+            Fate::Pass => {}
         }
         client.write_all(&answer).await?;
     }
@@ -406,5 +457,16 @@ impl CapturedLog {
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .filter(|line| line[field].as_str() == Some(value))
             .collect()
+    }
+
+    /// The log lines of HTTP requests (one per invocation, from `crate::http`) so far.
+    pub fn requests(&self) -> Vec<Value> {
+        self.lines_with("message", "request")
+    }
+
+    /// The last request's log line.
+    #[track_caller]
+    pub fn last_request(&self) -> Value {
+        self.requests().pop().expect("a request's log line")
     }
 }

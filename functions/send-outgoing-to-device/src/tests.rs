@@ -211,3 +211,34 @@ async fn dynamodb_requests_per_send_for_a_new_and_a_known_device() {
     // Auth alongside the device, its client, the message transaction.
     meter.assert_cost(3, 4, "known device: (round trips, requests)");
 }
+
+/// What the log line says a known-device send cost: at most 3 round trips (auth ∥ device, its
+/// client, the transaction) and never 0 — also in a container where a transaction try was given
+/// up on (its answer held back longer than a try may take), which the count once lost for good.
+// Multi-threaded, as a function's `#[tokio::main]`: there a call could be sent and answered
+// before the next call of a `join!` was made, running them one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_known_device_send_logs_at_most_three_round_trips_never_zero() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let body = to_device(json!({"channelType": "SMS", "deviceAddress": phone()}));
+    let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
+    let proxy = testing::SlowProxy::start(upstream, 1, std::time::Duration::from_millis(2_500)).await;
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
+        other => std::env::var(other).ok(),
+    })
+    .unwrap();
+    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
+    let log = testing::CapturedLog::start();
+    for (app, what) in [(app, "warm"), (through_proxy, "after a try given up on")] {
+        assert_eq!(send(app, Format::HttpApiV2, &token, &body).await.0, 200);
+        for _ in 0..20 {
+            assert_eq!(send(app, Format::HttpApiV2, &token, &body).await.0, 200);
+            let line = log.last_request();
+            let round_trips = line["dynamodb_round_trips"].as_u64().unwrap();
+            assert!((1..=3).contains(&round_trips), "{what}: {line}");
+            assert_eq!(line["dynamodb_requests"], json!(4), "{what}: {line}");
+        }
+    }
+}

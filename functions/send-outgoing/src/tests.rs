@@ -434,3 +434,38 @@ async fn a_send_whose_every_answer_is_lost_is_answered_outcome_unknown_and_its_k
     let stored: Vec<u64> = page.messages.iter().map(|m| m.message_id).collect();
     assert_eq!(stored, [replayed["id"].as_u64().unwrap()], "stored exactly once");
 }
+
+/// What the log line says a warm send by `threadsClientId` cost: 2 round trips (auth ∥ client,
+/// then the transaction) and 3 requests, every time — also in a container where a transaction
+/// try was given up on (its answer held back longer than a try may take, then the try sent again
+/// with its token), which the round trip count once lost for good.
+// Multi-threaded, as a function's `#[tokio::main]`: there a call could be sent and answered
+// before the next call of a `join!` was made, running them one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_warm_send_by_threads_client_id_logs_two_round_trips() {
+    let app = testing::app().await;
+    let (_, token) = testing::agent(app, Role::Integrator).await;
+    let client = testing::client(app).await;
+    let body = json!({"text": "x", "threadsClientId": client.client_id});
+    let upstream = std::env::var("DYNAMODB_ENDPOINT").unwrap().trim_start_matches("http://").to_owned();
+    let proxy = testing::SlowProxy::start(upstream, 1, std::time::Duration::from_millis(2_500)).await;
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "DYNAMODB_ENDPOINT" => Some(proxy.endpoint.clone()),
+        other => std::env::var(other).ok(),
+    })
+    .unwrap();
+    let through_proxy: &'static App = Box::leak(Box::new(App::new(config).await.expect("the app")));
+    let log = testing::CapturedLog::start();
+    for (app, what) in [(app, "warm"), (through_proxy, "after a try given up on")] {
+        // The first send of `through_proxy` is its container's first (and its transaction the
+        // slow one); the first on `app` reserves the message ids.
+        assert_eq!(send(app, &token, body.clone()).await.0, 200);
+        for _ in 0..20 {
+            assert_eq!(send(app, &token, body.clone()).await.0, 200);
+            let line = log.last_request();
+            let cost = (&line["dynamodb_round_trips"], &line["dynamodb_requests"]);
+            assert_eq!(cost, (&json!(2), &json!(3)), "{what}: {line}");
+        }
+    }
+    assert_eq!(proxy.transactions.load(std::sync::atomic::Ordering::SeqCst), 22, "the slow try, its retry, 20 sends");
+}

@@ -8,7 +8,6 @@ mod threads;
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -20,22 +19,11 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::attributes::{self as attr, Attr};
 use super::{IdKind, IdStore, RequestCounter, Write, keys};
-use crate::{Error, Result, deadline};
+use crate::budget::{self, MIN_TRY, TRY_TIMEOUT};
+use crate::{Error, Result};
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Longest a transaction try may take before it is tried again (with the same token).
-const TRY_TIMEOUT: Duration = Duration::from_millis(2_000);
-/// Too little time left for a try to be worth sending.
-const MIN_TRY: Duration = Duration::from_millis(150);
-/// Time kept back from the request's deadline, so that the store's answer, not the edge's
-/// timeout, is what the caller gets.
-const ANSWER_MARGIN: Duration = Duration::from_millis(100);
-
-/// What is left of the request's budget for tries: the deadline, less the answer's margin.
-fn time_for_tries() -> Duration {
-    deadline::remaining().saturating_sub(ANSWER_MARGIN)
-}
 type Key = (String, String);
 
 #[derive(Clone, Debug)]
@@ -91,8 +79,8 @@ impl DynamoStore {
         self.requests.total()
     }
 
-    /// Round trips so far: periods in which at least one request was in flight, so requests
-    /// sent together count once.
+    /// Round trips so far: periods in which at least one call was in flight, so calls made
+    /// together count once, and each retry the SDK sent (`RequestCounter`).
     pub fn round_trips(&self) -> u64 {
         self.requests.round_trips()
     }
@@ -135,11 +123,12 @@ impl DynamoStore {
     }
 
     /// Writes all items or none; `Refused` when a condition failed or a concurrent
-    /// transaction touched the same items. A try whose outcome is unknown (a timeout, a lost
-    /// connection, a 5xx) is tried again with the same `ClientRequestToken` while the request's
-    /// budget lasts: DynamoDB applies a token's transaction once, so the retry either finds it
-    /// committed or commits it — a 503 never hides a stored write unless the database stayed
-    /// unreachable until the deadline.
+    /// transaction touched the same items. A try without a verdict (a timeout, a lost
+    /// connection, a 5xx, throttling) is tried again with the same `ClientRequestToken` while
+    /// the request's budget lasts (`crate::budget`: the only retry of a transaction, each try
+    /// one SDK attempt): DynamoDB applies a token's transaction once, so the retry either finds
+    /// it committed or commits it — a 503 never hides a stored write unless the database
+    /// stayed unreachable until the deadline.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Write> {
         let token = uuid::Uuid::new_v4().to_string();
         let mut tries = 0u32;
@@ -147,20 +136,23 @@ impl DynamoStore {
         let mut in_doubt = false;
         loop {
             tries += 1;
-            let left = time_for_tries();
+            let left = budget::time_for_tries();
             if left < MIN_TRY {
                 let detail = format!("transaction not confirmed after {} tries", tries - 1);
                 return Err(if in_doubt { Error::OutcomeUnknown(detail) } else { Error::StorageUnavailable(detail) });
             }
-            let send = self
+            let sent = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
                 .client_request_token(&token)
-                .send();
-            let unknown = match tokio::time::timeout(left.min(TRY_TIMEOUT), send).await {
-                Ok(Ok(_)) => return Ok(Write::Done),
-                Ok(Err(err)) => match err.as_service_error() {
+                .customize()
+                .config_override(budget::transaction_try(left.min(TRY_TIMEOUT)))
+                .send()
+                .await;
+            let unknown = match sent {
+                Ok(_) => return Ok(Write::Done),
+                Err(err) => match err.as_service_error() {
                     Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
                         if cancelled.cancellation_reasons().iter().any(|reason| {
                             matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
@@ -169,7 +161,8 @@ impl DynamoStore {
                         return Ok(Write::Refused);
                     }
                     _ => {
-                        // A 4xx (throttling among them) says the try was refused, not applied.
+                        // A 4xx (throttling among them) says the try was refused, not applied; a
+                        // try with no answer (the SDK's timeout, a lost connection) may have been.
                         in_doubt |= !err.raw_response().is_some_and(|raw| raw.status().is_client_error());
                         match storage_error(err) {
                             Error::StorageUnavailable(detail) => detail,
@@ -177,15 +170,11 @@ impl DynamoStore {
                         }
                     }
                 },
-                Err(_) => {
-                    in_doubt = true;
-                    "no answer in time".to_owned()
-                }
             };
             tracing::warn!(tries, detail = %unknown, "transaction outcome unknown; trying again with its token");
             // A pause that would leave no time for another try ends the loop now instead.
-            let pause = Duration::from_millis(50 * u64::from(tries.min(10)));
-            if time_for_tries() >= pause + MIN_TRY {
+            let pause = budget::pause_after(tries);
+            if budget::time_for_tries() >= pause + MIN_TRY {
                 tokio::time::sleep(pause).await;
             }
         }
