@@ -57,6 +57,12 @@ FUNCTIONS: dict[str, set[str]] = {
     | IDEMPOTENCY
     | DELIVER
     | {"device", "client", "client_by_external_id", "client_by_unauthorized_id"},
+    # incoming::receive: the device rule of send_to_device, the provider id's item read first
+    # (and again after a refused write); the dedup item rides in deliver's transaction.
+    "receive-incoming": EDNA_AUTH
+    | IDEMPOTENCY
+    | DELIVER
+    | {"device", "client", "client_by_external_id", "client_by_unauthorized_id", "provider_message"},
     # threads::get_thread: the thread and its client.
     "get-thread": EDNA_AUTH | {"thread", "client"},
     # threads::list_messages: the thread must exist (read alongside the page).

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod devices;
 pub mod error;
 pub mod idempotency;
+pub mod incoming;
 pub mod model;
 pub mod sending;
 pub mod threads;

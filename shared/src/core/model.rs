@@ -13,10 +13,13 @@ pub enum Role {
     Supervisor,
     Administrator,
     Bot,
+    /// A channel connector: posts customers' messages and delivery statuses, sends nothing.
+    Gateway,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot];
+    pub const ALL: [Role; 6] =
+        [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot, Role::Gateway];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +28,7 @@ impl Role {
             Role::Supervisor => "SUPERVISOR",
             Role::Administrator => "ADMINISTRATOR",
             Role::Bot => "BOT",
+            Role::Gateway => "GATEWAY",
         }
     }
 
@@ -37,6 +41,8 @@ impl Role {
 pub const MESSAGING_ROLES: &[Role] = &[Role::Integrator, Role::Operator, Role::Supervisor];
 /// The roles allowed to close a thread.
 pub const CLOSING_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor];
+/// The roles allowed to post customers' messages and delivery statuses.
+pub const GATEWAY_ROLES: &[Role] = &[Role::Gateway];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agent {
@@ -190,12 +196,52 @@ pub enum SpecialType {
     Options,
 }
 
+/// Who wrote a message; the direction follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// An agent (or an integrator's system acting as one): the message goes to the customer.
+    Agent(u64),
+    /// The customer, through a channel gateway: the message comes in.
+    Customer,
+    /// The service itself.
+    System,
+}
+
+impl Default for Sender {
+    fn default() -> Self {
+        Sender::Agent(0)
+    }
+}
+
+/// Which way a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+impl Sender {
+    pub fn agent_id(self) -> Option<u64> {
+        match self {
+            Sender::Agent(agent_id) => Some(agent_id),
+            Sender::Customer | Sender::System => None,
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Sender::Customer => Direction::Incoming,
+            Sender::Agent(_) | Sender::System => Direction::Outgoing,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     pub message_id: u64,
     pub thread_id: u64,
     pub client_id: u64,
-    pub agent_id: u64,
+    pub sender: Sender,
     pub text: String,
     pub attachments: Vec<Attachment>,
     /// When the service accepted it (orders the thread).

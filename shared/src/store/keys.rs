@@ -71,6 +71,11 @@ pub fn message(message: &Message) -> (String, String) {
     (thread(message.thread_id).0, message_sort_key(MessagePosition::of(message)))
 }
 
+/// A provider's message id on its channel (ids of different channels' providers may collide).
+pub fn provider_message(channel: ChannelType, provider_message_id: &str) -> (String, String) {
+    (format!("PROVIDERMSG#{}#{provider_message_id}", channel.as_str()), "PROVIDERMSG".into())
+}
+
 pub fn idempotency(record_key: &str) -> (String, String) {
     (format!("IDEMPOTENCY#{record_key}"), "IDEMPOTENCY".into())
 }

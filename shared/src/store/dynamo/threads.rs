@@ -6,9 +6,10 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::{DynamoStore, Item, decode, entity, n, s, storage_error};
 use crate::Result;
-use crate::core::model::{Message, Thread};
+use crate::core::model::{ChannelType, Message, Thread};
+use crate::core::sending::Received;
 use crate::store::attributes::{self as attr, spelling};
-use crate::store::records::{DeviceRecord, MessageRecord, StoredStatus, ThreadRecord};
+use crate::store::records::{DeviceRecord, MessageRecord, ProviderMessageRecord, StoredStatus, ThreadRecord};
 use crate::store::{Alongside, MessagePage, MessagePosition, PageStart, ThreadStore, Write, keys};
 
 impl DynamoStore {
@@ -35,6 +36,11 @@ impl DynamoStore {
         }
         if let Some(key) = alongside.key {
             items.push(self.completed_key_item(key)?);
+        }
+        if let Some(provider) = alongside.provider_message {
+            let key = keys::provider_message(provider.channel, provider.provider_message_id);
+            let record = ProviderMessageRecord::from(provider.received);
+            items.push(self.put_new(entity(key, "PROVIDERMSG", &record)?)?);
         }
         Ok(items)
     }
@@ -172,6 +178,11 @@ impl ThreadStore for DynamoStore {
             None
         };
         Ok(MessagePage { messages, next })
+    }
+
+    async fn provider_message(&self, channel: ChannelType, provider_message_id: &str) -> Result<Option<Received>> {
+        let key = keys::provider_message(channel, provider_message_id);
+        Ok(self.get_as::<ProviderMessageRecord>(key).await?.map(Received::from))
     }
 
     async fn thread_with_message(&self, thread_id: u64, message_id: u64) -> Result<Option<(Thread, Option<Message>)>> {
