@@ -2,6 +2,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use shared::App;
+
+/// The tests that meter DynamoDB requests run alone: the counters are the container's.
+static ALONE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 use shared::core::model::{ChannelType, Role};
 use shared::routes;
 use shared::store::{ClientStore, PageStart, ThreadStore};
@@ -26,6 +29,7 @@ fn whatsapp(address: &str, text: &str) -> Value {
 
 #[tokio::test]
 async fn a_first_message_from_a_new_number_creates_a_client_and_a_thread_and_reads_as_incoming() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     for format in FORMATS {
@@ -53,6 +57,7 @@ async fn a_first_message_from_a_new_number_creates_a_client_and_a_thread_and_rea
 
 #[tokio::test]
 async fn the_same_provider_message_id_again_returns_the_first_message_and_stores_nothing() {
+    let _alone = ALONE.write().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let address = phone();
@@ -70,7 +75,8 @@ async fn the_same_provider_message_id_again_returns_the_first_message_and_stores
     let page = app.store.messages(thread_id, 10, PageStart::NewestBefore(None)).await.unwrap();
     assert_eq!(page.messages.len(), 1);
     // The same id on another channel is another message.
-    let mut sms = json!({"text": "once", "clientApplicationDescriptor": {"channelType": "SMS", "deviceAddress": address}});
+    let mut sms =
+        json!({"text": "once", "clientApplicationDescriptor": {"channelType": "SMS", "deviceAddress": address}});
     sms["providerMessageId"] = body["providerMessageId"].clone();
     let (status, other) = receive(app, Format::HttpApiV2, &token, &sms).await;
     assert_eq!(status, 200, "{other}");
@@ -79,6 +85,7 @@ async fn the_same_provider_message_id_again_returns_the_first_message_and_stores
 
 #[tokio::test]
 async fn concurrent_retries_of_one_provider_message_store_it_once() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let mut body = whatsapp(&phone(), "retried");
@@ -99,6 +106,7 @@ async fn concurrent_retries_of_one_provider_message_store_it_once() {
 
 #[tokio::test]
 async fn forty_concurrent_first_messages_from_one_new_device_make_one_client_and_one_thread() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let address = phone();
@@ -120,6 +128,7 @@ async fn forty_concurrent_first_messages_from_one_new_device_make_one_client_and
 
 #[tokio::test]
 async fn only_gateways_post_incoming_messages() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     for role in [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot] {
         let (_, token) = testing::agent(app, role).await;
@@ -130,17 +139,36 @@ async fn only_gateways_post_incoming_messages() {
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let address = phone();
     let cases = [
-        (json!({"text": "x", "clientApplicationDescriptor": {"channelType": "WHATSAPP", "deviceAddress": "nope"}}),
-            "clientApplicationDescriptor.deviceAddress"),
-        (json!({"text": "x", "clientApplicationDescriptor": {"channelType": "PIGEON", "deviceAddress": address}}),
-            "clientApplicationDescriptor.channelType"),
+        (
+            json!({"text": "x", "clientApplicationDescriptor": {"channelType": "WHATSAPP", "deviceAddress": "nope"}}),
+            "clientApplicationDescriptor.deviceAddress",
+        ),
+        (
+            json!({"text": "x", "clientApplicationDescriptor": {"channelType": "PIGEON", "deviceAddress": address}}),
+            "clientApplicationDescriptor.channelType",
+        ),
         (json!({"text": "x"}), "clientApplicationDescriptor"),
-        ({ let mut b = whatsapp(&address, "x"); b["receivedAt"] = json!("yesterday"); b }, "receivedAt"),
-        ({ let mut b = whatsapp(&address, "x"); b["providerMessageId"] = json!("has space"); b }, "providerMessageId"),
+        (
+            {
+                let mut b = whatsapp(&address, "x");
+                b["receivedAt"] = json!("yesterday");
+                b
+            },
+            "receivedAt",
+        ),
+        (
+            {
+                let mut b = whatsapp(&address, "x");
+                b["providerMessageId"] = json!("has space");
+                b
+            },
+            "providerMessageId",
+        ),
         (whatsapp(&address, ""), "text"),
     ];
     for (body, field) in cases {
@@ -152,6 +180,7 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
 
 #[tokio::test]
 async fn costs_of_an_incoming_message() {
+    let _alone = ALONE.write().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let address = phone();
@@ -167,18 +196,25 @@ async fn costs_of_an_incoming_message() {
     let (status, _) = receive(app, Format::HttpApiV2, &token, &body).await;
     assert_eq!(status, 200);
     meter.assert_cost(3, 5, "known device with a provider id: auth ∥ device ∥ provider id; client; transaction");
-    println!("incoming, known device: {:?} (round trips, requests), {:?} (read, write units)", meter.cost(), meter.units());
+    println!(
+        "incoming, known device: {:?} (round trips, requests), {:?} (read, write units)",
+        meter.cost(),
+        meter.units()
+    );
 }
 
 #[tokio::test]
 async fn an_idempotency_key_replays_the_first_answer() {
+    let _shared = ALONE.read().await;
     let app = testing::app().await;
     let (_, token) = testing::agent(app, Role::Gateway).await;
     let body = whatsapp(&phone(), "keyed");
     let key = testing::unique("key");
     let call = || {
-        let event =
-            Event::new(Format::HttpApiV2, routes::RECEIVE_INCOMING, &[]).bearer(&token).header("Idempotency-Key", &key).json(&body);
+        let event = Event::new(Format::HttpApiV2, routes::RECEIVE_INCOMING, &[])
+            .bearer(&token)
+            .header("Idempotency-Key", &key)
+            .json(&body);
         testing::call(app, routes::RECEIVE_INCOMING, handle::<ReceiveIncoming>, event)
     };
     let (status, first, _) = call().await;

@@ -45,8 +45,7 @@ impl Incoming {
 /// 1 to 255 printable characters without spaces (a provider's own id).
 pub fn check_provider_message_id(id: &str) -> Result<()> {
     let chars = id.chars().count();
-    if chars == 0 || chars > MAX_PROVIDER_MESSAGE_ID_CHARS || id.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if chars == 0 || chars > MAX_PROVIDER_MESSAGE_ID_CHARS || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::invalid(Input::ProviderMessageId, Problem::NotToken { max: MAX_PROVIDER_MESSAGE_ID_CHARS }));
     }
     Ok(())
@@ -106,11 +105,13 @@ pub async fn receive(
         }
         let recipient = devices::resolve(store, target, device.clone()).await?;
         let delivered =
-            sending::deliver_once(store, Sender::Customer, &recipient, draft.clone(), claim.as_ref(), provider)
-                .await?;
+            sending::deliver_once(store, Sender::Customer, &recipient, draft.clone(), claim.as_ref(), provider).await?;
         if let Some(delivery) = delivered {
             return Ok(Received::from(&delivery));
         }
     }
-    Err(Error::StorageUnavailable(format!("a {} device kept changing while a message came in", target.channel.as_str())))
+    Err(Error::StorageUnavailable(format!(
+        "a {} device kept changing while a message came in",
+        target.channel.as_str()
+    )))
 }

@@ -10,5 +10,6 @@ pub mod idempotency;
 pub mod incoming;
 pub mod model;
 pub mod sending;
+pub mod status;
 pub mod threads;
 pub mod validation;

@@ -236,6 +236,84 @@ impl Sender {
     }
 }
 
+/// Where a message stands on its way to its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeliveryStatus {
+    #[default]
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Undelivered,
+    Expired,
+}
+
+impl DeliveryStatus {
+    /// The statuses a gateway may report.
+    pub const REPORTED: [DeliveryStatus; 6] = [
+        DeliveryStatus::Sent,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Read,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Undelivered,
+        DeliveryStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Accepted => "ACCEPTED",
+            DeliveryStatus::Sent => "SENT",
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Read => "READ",
+            DeliveryStatus::Failed => "FAILED",
+            DeliveryStatus::Undelivered => "UNDELIVERED",
+            DeliveryStatus::Expired => "EXPIRED",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Expired)
+    }
+
+    /// The order statuses move in: ACCEPTED < SENT < DELIVERED < READ; a failure is final and
+    /// ranks above all (none follows `READ`, which is why a failure's condition is "before READ").
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Accepted => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Delivered => 2,
+            DeliveryStatus::Read => 3,
+            DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Expired => 4,
+        }
+    }
+
+    /// The stored rank must be below this for the status to apply.
+    pub fn applies_below(self) -> u8 {
+        if self.is_failure() { DeliveryStatus::Read.rank() } else { self.rank() }
+    }
+}
+
+/// A delivery failure, as the gateway reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A message's status and the time of each status it reached.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeliveryState {
+    pub status: DeliveryStatus,
+    /// When the current status was reached (`None`: when the message was accepted).
+    pub status_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub error: Option<DeliveryError>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     pub message_id: u64,
@@ -254,4 +332,5 @@ pub struct Message {
     pub read_by_customer: i32,
     /// When the caller says it was posted, if it said so.
     pub when_posted: Option<Timestamp>,
+    pub delivery: DeliveryState,
 }

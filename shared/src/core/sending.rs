@@ -100,6 +100,7 @@ impl Draft {
             author: self.author,
             read_by_customer: self.read_by_customer,
             when_posted: self.when_posted,
+            delivery: Default::default(),
         }
     }
 }

@@ -7,12 +7,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::core::credentials::LoginGrant;
 use crate::core::devices::DeviceTarget;
 use crate::core::error::{Field, Input, Message as ErrorMessage};
-use crate::core::model::{Attachment, Direction, Message, Role, ThreadStatus};
 use crate::core::incoming::Incoming;
+use crate::core::model::{Attachment, DeliveryState, DeliveryStatus, Direction, Message, Role, ThreadStatus};
 use crate::core::sending::{Delivery, Received, Recipient};
 use crate::core::threads::ThreadSummary;
 use crate::core::validation::{MessageContent, RawContent};
 use crate::store::MessagePage;
+use crate::store::{StatusChange, StatusUpdate};
 use crate::{Error, Result, wording};
 
 /// Body of `POST /api/auth/login`.
@@ -219,6 +220,88 @@ impl IncomingRequest {
     }
 }
 
+/// Body of `POST /api/v1/messages/{id}/status`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRequest {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub status_at: Option<String>,
+    #[serde(default)]
+    pub provider_message_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<StatusErrorBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusErrorBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl StatusRequest {
+    pub fn validate(self) -> Result<StatusUpdate> {
+        crate::core::status::check(
+            self.status,
+            self.status_at,
+            self.provider_message_id,
+            self.error.map(|error| (error.code, error.message)),
+        )
+    }
+}
+
+fn delivery_status_name<S: Serializer>(status: &DeliveryStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
+/// A message's delivery: its status, when it was reached, and each status's own time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    #[serde(serialize_with = "delivery_status_name")]
+    pub status: DeliveryStatus,
+    pub status_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub error: Option<StatusErrorBody>,
+}
+
+impl DeliveryView {
+    fn of(delivery: DeliveryState, created_at: Timestamp) -> Self {
+        DeliveryView {
+            status: delivery.status,
+            status_at: delivery.status_at.unwrap_or(created_at),
+            sent_at: delivery.sent_at,
+            delivered_at: delivery.delivered_at,
+            read_at: delivery.read_at,
+            failed_at: delivery.failed_at,
+            error: delivery.error.map(|error| StatusErrorBody { code: Some(error.code), message: Some(error.message) }),
+        }
+    }
+}
+
+/// The answer to a status update: the message's delivery as it now stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    pub id: u64,
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+}
+
+impl From<StatusChange> for StatusView {
+    fn from(change: StatusChange) -> Self {
+        // A status update always has a time (the reported one, or now).
+        let at = change.delivery.status_at.unwrap_or_else(Timestamp::now);
+        StatusView { id: change.message_id, delivery: DeliveryView::of(change.delivery, at) }
+    }
+}
+
 /// The answer to an incoming message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -327,6 +410,8 @@ pub struct MessageView {
     /// `OUTGOING` (to the customer) or `INCOMING` (from the customer).
     #[serde(serialize_with = "direction_name")]
     pub direction: Direction,
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
     pub text: String,
     #[serde(serialize_with = "attachments_out")]
     pub attachments: Vec<Attachment>,
@@ -341,6 +426,7 @@ impl From<Message> for MessageView {
             client_id: message.client_id,
             agent_id: message.sender.agent_id(),
             direction: message.sender.direction(),
+            delivery: DeliveryView::of(message.delivery, message.created_at),
             text: message.text,
             attachments: message.attachments,
             created_at: message.created_at,

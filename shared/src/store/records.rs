@@ -15,8 +15,8 @@ use crate::core::threads::ThreadSummary;
 use crate::{Error, Result};
 
 use crate::core::model::{
-    Agent, Attachment, ChannelType, Client, Device, Message, MessageType, Role, Sender, SpecialType, Thread,
-    ThreadStatus,
+    Agent, Attachment, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, MessageType,
+    Role, Sender, SpecialType, Thread, ThreadStatus,
 };
 
 /// An enum as stored: one fixed spelling per value, converted to and from the core's enum.
@@ -113,6 +113,24 @@ pub enum StoredSender {
     Customer,
     #[serde(rename = "SYSTEM")]
     System,
+}
+
+stored_enum!(
+    /// `status` of a message item (its delivery status).
+    StoredDeliveryStatus for DeliveryStatus {
+    Accepted = "ACCEPTED",
+    Sent = "SENT",
+    Delivered = "DELIVERED",
+    Read = "READ",
+    Failed = "FAILED",
+    Undelivered = "UNDELIVERED",
+    Expired = "EXPIRED",
+});
+
+impl Default for StoredDeliveryStatus {
+    fn default() -> Self {
+        DeliveryStatus::default().into()
+    }
 }
 
 impl Default for StoredMessageType {
@@ -338,6 +356,25 @@ pub struct MessageRecord {
     pub read_by_customer: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_posted: Option<Timestamp>,
+    /// The delivery status; its rank (`statusRank`) is what the status update's condition holds.
+    #[serde(default)]
+    pub status: StoredDeliveryStatus,
+    #[serde(default)]
+    pub status_rank: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
 }
 
 impl From<&Message> for MessageRecord {
@@ -361,6 +398,15 @@ impl From<&Message> for MessageRecord {
             author: message.author.clone(),
             read_by_customer: message.read_by_customer,
             when_posted: message.when_posted,
+            status: message.delivery.status.into(),
+            status_rank: message.delivery.status.rank(),
+            status_at: message.delivery.status_at,
+            sent_at: message.delivery.sent_at,
+            delivered_at: message.delivery.delivered_at,
+            read_at: message.delivery.read_at,
+            failed_at: message.delivery.failed_at,
+            error_code: message.delivery.error.as_ref().map(|error| error.code.clone()),
+            error_message: message.delivery.error.as_ref().map(|error| error.message.clone()),
         }
     }
 }
@@ -385,6 +431,17 @@ impl From<MessageRecord> for Message {
             author: record.author,
             read_by_customer: record.read_by_customer,
             when_posted: record.when_posted,
+            delivery: DeliveryState {
+                status: record.status.into(),
+                status_at: record.status_at,
+                sent_at: record.sent_at,
+                delivered_at: record.delivered_at,
+                read_at: record.read_at,
+                failed_at: record.failed_at,
+                error: record
+                    .error_code
+                    .map(|code| DeliveryError { code, message: record.error_message.unwrap_or_default() }),
+            },
         }
     }
 }
