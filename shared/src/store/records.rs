@@ -103,6 +103,12 @@ stored_enum!(
     Options = "Options",
 });
 
+/// Defaults are left out of items and stored results, which therefore read and write as
+/// before the attribute existed.
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// `sender` of a message item: who wrote it (items written before it existed are agents').
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum StoredSender {
@@ -338,7 +344,7 @@ pub struct MessageRecord {
     /// The writing agent; absent on a customer's or the system's message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub sender: StoredSender,
     pub text: String,
     #[serde(default)]
@@ -357,9 +363,9 @@ pub struct MessageRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_posted: Option<Timestamp>,
     /// The delivery status; its rank (`statusRank`) is what the status update's condition holds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub status: StoredDeliveryStatus,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub status_rank: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_at: Option<Timestamp>,
