@@ -57,6 +57,15 @@ FUNCTIONS: dict[str, set[str]] = {
     | IDEMPOTENCY
     | DELIVER
     | {"device", "client", "client_by_external_id", "client_by_unauthorized_id"},
+    # incoming::receive: the device rule of send_to_device, the provider id's item read first
+    # (and again after a refused write); the dedup item rides in deliver's transaction.
+    "receive-incoming": EDNA_AUTH
+    | IDEMPOTENCY
+    | DELIVER
+    | {"device", "client", "client_by_external_id", "client_by_unauthorized_id", "provider_message"},
+    # status::report: the message's pointer, then one conditional update of the message (a
+    # second only to give a late status its missing time).
+    "update-message-status": EDNA_AUTH | {"message_location", "update_status"},
     # threads::get_thread: the thread and its client.
     "get-thread": EDNA_AUTH | {"thread", "client"},
     # threads::list_messages: the thread must exist (read alongside the page).

@@ -49,7 +49,7 @@ enum AgentCommand {
     Create {
         #[arg(long)]
         login: String,
-        /// INTEGRATOR, OPERATOR, SUPERVISOR, ADMINISTRATOR or BOT.
+        /// INTEGRATOR, OPERATOR, SUPERVISOR, ADMINISTRATOR, BOT or GATEWAY.
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },

@@ -109,12 +109,16 @@ pub fn describe(problem: &Problem, field: Option<&Field>, names: &impl Names) ->
             let what = match field {
                 Some(Field::Input(Input::ThreadId)) => "thread",
                 Some(Field::Input(Input::Login)) => "agent",
+                Some(Field::Input(Input::MessageId)) => "message",
                 _ => "client",
             };
             format!("no {what} with {name} {value}")
         }
         Problem::InProgress => {
             format!("a request with this {} is still being processed; retry shortly", names.name(Input::IdempotencyKey))
+        }
+        Problem::NotTimestamp => {
+            format!("{leaf} must be a date-time with an offset (RFC 3339), such as 2026-12-02T18:00:00Z")
         }
     }
 }

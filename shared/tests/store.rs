@@ -32,7 +32,7 @@ fn message(message_id: u64, thread_id: u64, client_id: u64) -> Message {
         message_id,
         thread_id,
         client_id,
-        agent_id: 1,
+        sender: shared::core::model::Sender::Agent(1),
         text: format!("message {message_id}"),
         attachments: vec![],
         created_at: Timestamp::now(),

@@ -3,7 +3,7 @@
 The suite runs against a local stack (`scripts/test` starts it; see its header) and needs:
   API_URL            base URL of the API, e.g. http://127.0.0.1:3000
   DEMO_PASSWORD      password of the demo agents integrator, operator, supervisor,
-                     administrator and bot
+                     administrator, bot and gateway
   TABLE_NAME         the stack's DynamoDB table (fresh: the seed tests expect client id 1)
   DYNAMODB_ENDPOINT  DynamoDB Local's URL
   ADMIN_BIN          path of the `chat-admin` binary

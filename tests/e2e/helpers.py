@@ -18,7 +18,7 @@ import requests
 
 # The local stack runs a few processes per function; the first call of each may be slow.
 TIMEOUT = 60
-DEMO_ROLES = ("integrator", "operator", "supervisor", "administrator", "bot")
+DEMO_ROLES = ("integrator", "operator", "supervisor", "administrator", "bot", "gateway")
 SENDING_ROLES = ("integrator", "operator", "supervisor")
 ENTITIES = ("AGENT", "CLIENT", "THREAD", "MESSAGE", "DEVICE", "SESSION")
 ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")

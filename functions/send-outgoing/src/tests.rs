@@ -381,7 +381,7 @@ async fn a_send_whose_answer_was_lost_is_stored_once_and_answered_200() {
     let page = app.store.messages(thread_id, 10, PageStart::NewestBefore(None)).await.unwrap();
     let stored: Vec<u64> = page.messages.iter().map(|m| m.message_id).collect();
     assert_eq!(stored, [reply["id"].as_u64().unwrap()], "stored exactly once");
-    assert_eq!(page.messages[0].agent_id, agent.agent_id);
+    assert_eq!(page.messages[0].sender.agent_id(), Some(agent.agent_id));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use crate::core::clients::new_client;
 use crate::core::error::{DevicePart, Input, Problem};
 use crate::core::idempotency::KeyClaimed;
-use crate::core::model::{Agent, ChannelType, Client, Device, Identification};
+use crate::core::model::{Agent, ChannelType, Client, Device, Identification, Sender};
 use crate::core::sending::{self, Delivery, Draft};
 use crate::core::validation;
 use crate::store::{ClientStore, IdStore, ThreadStore};
@@ -217,7 +217,10 @@ pub async fn send_to_device(
             lookup = look_up(store, target).await?;
         }
         let recipient = resolve(store, target, lookup.clone()).await?;
-        if let Some(delivery) = sending::deliver_once(store, agent, &recipient, draft.clone(), claim.as_ref()).await? {
+        let sender = Sender::Agent(agent.agent_id);
+        if let Some(delivery) =
+            sending::deliver_once(store, sender, &recipient, draft.clone(), claim.as_ref(), None).await?
+        {
             return Ok(delivery);
         }
     }

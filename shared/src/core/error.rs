@@ -125,6 +125,20 @@ pub enum Input {
     ApplicationName,
     /// The key that makes a request idempotent.
     IdempotencyKey,
+    /// The id a channel provider gave a message (deduplicates its retries).
+    ProviderMessageId,
+    /// When the gateway received a customer's message.
+    ReceivedAt,
+    /// A message, by its id.
+    MessageId,
+    /// A message's delivery status.
+    DeliveryStatus,
+    /// When a delivery status was reached.
+    StatusAt,
+    /// The code of a delivery failure.
+    StatusErrorCode,
+    /// The text of a delivery failure.
+    StatusErrorMessage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -240,6 +254,8 @@ pub enum Problem {
     },
     /// A request with this key is still being processed.
     InProgress,
+    /// Not a date-time with an offset (RFC 3339).
+    NotTimestamp,
 }
 
 /// Why credentials were refused; the dialect words it (and may name the header to send).

@@ -13,10 +13,13 @@ pub enum Role {
     Supervisor,
     Administrator,
     Bot,
+    /// A channel connector: posts customers' messages and delivery statuses, sends nothing.
+    Gateway,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot];
+    pub const ALL: [Role; 6] =
+        [Role::Integrator, Role::Operator, Role::Supervisor, Role::Administrator, Role::Bot, Role::Gateway];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +28,7 @@ impl Role {
             Role::Supervisor => "SUPERVISOR",
             Role::Administrator => "ADMINISTRATOR",
             Role::Bot => "BOT",
+            Role::Gateway => "GATEWAY",
         }
     }
 
@@ -37,6 +41,8 @@ impl Role {
 pub const MESSAGING_ROLES: &[Role] = &[Role::Integrator, Role::Operator, Role::Supervisor];
 /// The roles allowed to close a thread.
 pub const CLOSING_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor];
+/// The roles allowed to post customers' messages and delivery statuses.
+pub const GATEWAY_ROLES: &[Role] = &[Role::Gateway];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agent {
@@ -190,12 +196,130 @@ pub enum SpecialType {
     Options,
 }
 
+/// Who wrote a message; the direction follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// An agent (or an integrator's system acting as one): the message goes to the customer.
+    Agent(u64),
+    /// The customer, through a channel gateway: the message comes in.
+    Customer,
+    /// The service itself.
+    System,
+}
+
+impl Default for Sender {
+    fn default() -> Self {
+        Sender::Agent(0)
+    }
+}
+
+/// Which way a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+impl Sender {
+    pub fn agent_id(self) -> Option<u64> {
+        match self {
+            Sender::Agent(agent_id) => Some(agent_id),
+            Sender::Customer | Sender::System => None,
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Sender::Customer => Direction::Incoming,
+            Sender::Agent(_) | Sender::System => Direction::Outgoing,
+        }
+    }
+}
+
+/// Where a message stands on its way to its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeliveryStatus {
+    #[default]
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Undelivered,
+    Expired,
+}
+
+impl DeliveryStatus {
+    /// The statuses a gateway may report.
+    pub const REPORTED: [DeliveryStatus; 6] = [
+        DeliveryStatus::Sent,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Read,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Undelivered,
+        DeliveryStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Accepted => "ACCEPTED",
+            DeliveryStatus::Sent => "SENT",
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Read => "READ",
+            DeliveryStatus::Failed => "FAILED",
+            DeliveryStatus::Undelivered => "UNDELIVERED",
+            DeliveryStatus::Expired => "EXPIRED",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Expired)
+    }
+
+    /// The order statuses move in: ACCEPTED < SENT < DELIVERED < READ; a failure is final and
+    /// ranks above all (none follows `READ`, which is why a failure's condition is "before READ").
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Accepted => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Delivered => 2,
+            DeliveryStatus::Read => 3,
+            DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Expired => 4,
+        }
+    }
+
+    /// The stored rank must be below this for the status to apply.
+    pub fn applies_below(self) -> u8 {
+        if self.is_failure() { DeliveryStatus::Read.rank() } else { self.rank() }
+    }
+}
+
+/// A delivery failure, as the gateway reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A message's status and the time of each status it reached.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeliveryState {
+    pub status: DeliveryStatus,
+    /// When the current status was reached (`None`: when the message was accepted).
+    pub status_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub error: Option<DeliveryError>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     pub message_id: u64,
     pub thread_id: u64,
     pub client_id: u64,
-    pub agent_id: u64,
+    pub sender: Sender,
     pub text: String,
     pub attachments: Vec<Attachment>,
     /// When the service accepted it (orders the thread).
@@ -208,4 +332,5 @@ pub struct Message {
     pub read_by_customer: i32,
     /// When the caller says it was posted, if it said so.
     pub when_posted: Option<Timestamp>,
+    pub delivery: DeliveryState,
 }

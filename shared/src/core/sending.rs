@@ -7,9 +7,11 @@ use jiff::Timestamp;
 
 use crate::core::error::{Input, Problem};
 use crate::core::idempotency::KeyClaimed;
-use crate::core::model::{Agent, Attachment, Client, Device, Message, MessageType, SpecialType, Thread, ThreadStatus};
+use crate::core::model::{
+    Agent, Attachment, ChannelType, Client, Device, Message, MessageType, Sender, SpecialType, Thread, ThreadStatus,
+};
 use crate::core::validation::{self, MessageContent};
-use crate::store::{Alongside, ClientStore, DeviceBinding, IdKind, IdStore, ThreadStore, Write};
+use crate::store::{Alongside, ClientStore, DeviceBinding, IdKind, IdStore, ProviderMessage, ThreadStore, Write};
 use crate::{Error, Result};
 
 /// How often a send is retried when a concurrent writer changed the thread under it.
@@ -69,12 +71,26 @@ impl Draft {
         }
     }
 
-    fn into_message(self, message_id: u64, thread_id: u64, client_id: u64, agent: &Agent, now: Timestamp) -> Message {
+    /// A message the customer wrote, come in through a channel gateway.
+    pub fn from_customer(content: MessageContent) -> Self {
+        Draft {
+            text: content.text,
+            attachments: content.attachments,
+            message_type: MessageType::ToUser,
+            special_type: SpecialType::None,
+            special_param: None,
+            author: None,
+            read_by_customer: 0,
+            when_posted: None,
+        }
+    }
+
+    fn into_message(self, message_id: u64, thread_id: u64, client_id: u64, sender: Sender, now: Timestamp) -> Message {
         Message {
             message_id,
             thread_id,
             client_id,
-            agent_id: agent.agent_id,
+            sender,
             text: self.text,
             attachments: self.attachments,
             created_at: now,
@@ -84,6 +100,7 @@ impl Draft {
             author: self.author,
             read_by_customer: self.read_by_customer,
             when_posted: self.when_posted,
+            delivery: Default::default(),
         }
     }
 }
@@ -94,6 +111,27 @@ impl Draft {
 pub struct Delivery {
     pub message: Message,
     pub client_external_id: Option<String>,
+}
+
+/// What the store keeps of a customer's message to answer its provider's retries, and what
+/// the incoming route answers: where the message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub client_external_id: Option<String>,
+}
+
+impl From<&Delivery> for Received {
+    fn from(delivery: &Delivery) -> Self {
+        Received {
+            message_id: delivery.message.message_id,
+            thread_id: delivery.message.thread_id,
+            client_id: delivery.message.client_id,
+            client_external_id: delivery.client_external_id.clone(),
+        }
+    }
 }
 
 pub async fn find_client(store: &(impl ClientStore + ThreadStore), recipient: &Recipient) -> Result<Client> {
@@ -147,7 +185,8 @@ pub async fn deliver(
                 .ok_or_else(|| Error::internal(format!("client {} vanished", client.client_id)))?;
         }
         let recipient = Resolved { client: client.clone(), is_new: false, device: None };
-        if let Some(delivery) = deliver_once(store, agent, &recipient, draft.clone(), claim.as_ref()).await? {
+        let sender = Sender::Agent(agent.agent_id);
+        if let Some(delivery) = deliver_once(store, sender, &recipient, draft.clone(), claim.as_ref(), None).await? {
             return Ok(delivery);
         }
     }
@@ -167,14 +206,16 @@ pub struct Resolved {
     pub device: Option<(Device, Option<u64>)>,
 }
 
-/// One try at writing the message, with the client and device writes it needs, in one
-/// transaction; `None` when a condition failed (a concurrent writer got there first).
+/// One try at writing the message, with the client and device writes it needs (and, for a
+/// customer's message, the item that keeps its provider's id unique), in one transaction;
+/// `None` when a condition failed (a concurrent writer got there first).
 pub async fn deliver_once(
     store: &(impl ThreadStore + IdStore),
-    agent: &Agent,
+    sender: Sender,
     recipient: &Resolved,
     draft: Draft,
     claim: Option<&KeyClaimed>,
+    provider: Option<(ChannelType, &str)>,
 ) -> Result<Option<Delivery>> {
     let client = &recipient.client;
     let message_id = store.next_id(IdKind::Message).await?;
@@ -183,9 +224,21 @@ pub async fn deliver_once(
         Some(thread_id) => (thread_id, false),
         None => (store.next_id(IdKind::Thread).await?, true),
     };
-    let message = draft.into_message(message_id, thread_id, client.client_id, agent, now);
+    let message = draft.into_message(message_id, thread_id, client.client_id, sender, now);
     let delivery = Delivery { message, client_external_id: client.external_id.clone() };
-    let completed = claim.map(|claim| claim.complete(&delivery)).transpose()?;
+    let received = Received::from(&delivery);
+    // What the key keeps is what the route answers: a customer's message, where it went.
+    let completed = claim
+        .map(|claim| match sender {
+            Sender::Customer => claim.complete(&received),
+            Sender::Agent(_) | Sender::System => claim.complete(&delivery),
+        })
+        .transpose()?;
+    let provider_message = provider.map(|(channel, provider_message_id)| ProviderMessage {
+        channel,
+        provider_message_id,
+        received: &received,
+    });
     // A new client is written already naming the thread it opens.
     let new_client = recipient.is_new.then(|| Client { open_thread_id: Some(thread_id), ..client.clone() });
     let alongside = Alongside {
@@ -195,6 +248,7 @@ pub async fn deliver_once(
             .as_ref()
             .map(|(device, previous_client)| DeviceBinding { device, previous_client: *previous_client }),
         key: completed.as_ref(),
+        provider_message,
     };
     let write = if opening {
         let thread = Thread {
@@ -236,7 +290,8 @@ pub async fn post_to_thread(
             ));
         }
         // Stamped at each try, so that the thread lists messages in the order they were accepted.
-        let message = draft.clone().into_message(message_id, thread_id, thread.client_id, agent, Timestamp::now());
+        let sender = Sender::Agent(agent.agent_id);
+        let message = draft.clone().into_message(message_id, thread_id, thread.client_id, sender, Timestamp::now());
         let completed = claim.as_ref().map(|claim| claim.complete(&message)).transpose()?;
         let alongside = Alongside { key: completed.as_ref(), ..Alongside::default() };
         if store.append_message(&message, &alongside).await? == Write::Done {

@@ -163,7 +163,8 @@ pub async fn open_session(
     let new = new.map(|client| Client { open_thread_id: Some(thread.thread_id), ..client });
     let summary = ThreadSummary::new(thread, existing.or(new.clone()));
     let completed = claim.as_ref().map(|claim| claim.complete(&summary)).transpose()?;
-    let alongside = Alongside { new_client: new.as_ref(), device: None, key: completed.as_ref() };
+    let alongside =
+        Alongside { new_client: new.as_ref(), device: None, key: completed.as_ref(), provider_message: None };
     match store.open_thread(&summary.thread, None, &alongside).await? {
         Write::Done => Ok(summary),
         Write::Refused => {

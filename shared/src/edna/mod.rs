@@ -133,6 +133,13 @@ impl crate::wording::Names for Names {
             Input::Password => "password",
             Input::ApplicationName => "name",
             Input::IdempotencyKey => crate::wording::IDEMPOTENCY_KEY_HEADER,
+            Input::ProviderMessageId => "providerMessageId",
+            Input::ReceivedAt => "receivedAt",
+            Input::MessageId => "id",
+            Input::DeliveryStatus => "status",
+            Input::StatusAt => "statusAt",
+            Input::StatusErrorCode => "error.code",
+            Input::StatusErrorMessage => "error.message",
         })
     }
 }

@@ -7,11 +7,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::core::credentials::LoginGrant;
 use crate::core::devices::DeviceTarget;
 use crate::core::error::{Field, Input, Message as ErrorMessage};
-use crate::core::model::{Attachment, Message, Role, ThreadStatus};
-use crate::core::sending::{Delivery, Recipient};
+use crate::core::incoming::Incoming;
+use crate::core::model::{Attachment, DeliveryState, DeliveryStatus, Direction, Message, Role, ThreadStatus};
+use crate::core::sending::{Delivery, Received, Recipient};
 use crate::core::threads::ThreadSummary;
 use crate::core::validation::{MessageContent, RawContent};
 use crate::store::MessagePage;
+use crate::store::{StatusChange, StatusUpdate};
 use crate::{Error, Result, wording};
 
 /// Body of `POST /api/auth/login`.
@@ -96,6 +98,13 @@ fn status_name<S: Serializer>(status: &ThreadStatus, serializer: S) -> Result<S:
     })
 }
 
+fn direction_name<S: Serializer>(direction: &Direction, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(match direction {
+        Direction::Outgoing => "OUTGOING",
+        Direction::Incoming => "INCOMING",
+    })
+}
+
 /// Body of `POST /api/v1/messages/outgoing` (seed 000).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -155,25 +164,162 @@ pub struct RawDescriptor {
 
 impl OutgoingToDeviceRequest {
     pub fn validate(self) -> Result<(DeviceTarget, MessageContent)> {
-        let (name, descriptor) = match (self.client_application_descriptor, self.application_descriptor) {
-            (Some(seed_example), Some(seed_table)) if seed_example != seed_table => {
-                return Err(Error::invalid(
-                    "applicationDescriptor",
-                    "clientApplicationDescriptor and applicationDescriptor are both given and differ; send one",
-                ));
-            }
-            (Some(descriptor), _) => ("clientApplicationDescriptor", descriptor),
-            (None, Some(descriptor)) => ("applicationDescriptor", descriptor),
-            (None, None) => {
-                return Err(Error::invalid(
-                    "clientApplicationDescriptor",
-                    "clientApplicationDescriptor (or applicationDescriptor) is required",
-                ));
-            }
-        };
-        let target = descriptor.validate(name)?;
+        let target = device_target(self.client_application_descriptor, self.application_descriptor)?;
         let content = RawContent { text: self.text, attachments: self.attachments }.validate()?;
         Ok((target, content))
+    }
+}
+
+/// The descriptor under the name of the seed's examples or of its table (both: the same).
+fn device_target(
+    client_application_descriptor: Option<RawDescriptor>,
+    application_descriptor: Option<RawDescriptor>,
+) -> Result<DeviceTarget> {
+    let (name, descriptor) = match (client_application_descriptor, application_descriptor) {
+        (Some(seed_example), Some(seed_table)) if seed_example != seed_table => {
+            return Err(Error::invalid(
+                "applicationDescriptor",
+                "clientApplicationDescriptor and applicationDescriptor are both given and differ; send one",
+            ));
+        }
+        (Some(descriptor), _) => ("clientApplicationDescriptor", descriptor),
+        (None, Some(descriptor)) => ("applicationDescriptor", descriptor),
+        (None, None) => {
+            return Err(Error::invalid(
+                "clientApplicationDescriptor",
+                "clientApplicationDescriptor (or applicationDescriptor) is required",
+            ));
+        }
+    };
+    descriptor.validate(name)
+}
+
+/// Body of `POST /api/v1/messages/incoming`: a customer's message, posted by a gateway.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncomingRequest {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default, deserialize_with = "attachments_in")]
+    pub attachments: Option<Vec<Attachment>>,
+    #[serde(default)]
+    pub client_application_descriptor: Option<RawDescriptor>,
+    #[serde(default)]
+    pub application_descriptor: Option<RawDescriptor>,
+    #[serde(default)]
+    pub provider_message_id: Option<String>,
+    #[serde(default)]
+    pub received_at: Option<String>,
+}
+
+impl IncomingRequest {
+    pub fn validate(self) -> Result<Incoming> {
+        let target = device_target(self.client_application_descriptor, self.application_descriptor)?;
+        let content = RawContent { text: self.text, attachments: self.attachments }.validate()?;
+        Incoming::check(target, content, self.provider_message_id, self.received_at)
+    }
+}
+
+/// Body of `POST /api/v1/messages/{id}/status`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRequest {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub status_at: Option<String>,
+    #[serde(default)]
+    pub provider_message_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<StatusErrorBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusErrorBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl StatusRequest {
+    pub fn validate(self) -> Result<StatusUpdate> {
+        crate::core::status::check(
+            self.status,
+            self.status_at,
+            self.provider_message_id,
+            self.error.map(|error| (error.code, error.message)),
+        )
+    }
+}
+
+fn delivery_status_name<S: Serializer>(status: &DeliveryStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
+/// A message's delivery: its status, when it was reached, and each status's own time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    #[serde(serialize_with = "delivery_status_name")]
+    pub status: DeliveryStatus,
+    pub status_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub error: Option<StatusErrorBody>,
+}
+
+impl DeliveryView {
+    fn of(delivery: DeliveryState, created_at: Timestamp) -> Self {
+        DeliveryView {
+            status: delivery.status,
+            status_at: delivery.status_at.unwrap_or(created_at),
+            sent_at: delivery.sent_at,
+            delivered_at: delivery.delivered_at,
+            read_at: delivery.read_at,
+            failed_at: delivery.failed_at,
+            error: delivery.error.map(|error| StatusErrorBody { code: Some(error.code), message: Some(error.message) }),
+        }
+    }
+}
+
+/// The answer to a status update: the message's delivery as it now stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    pub id: u64,
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+}
+
+impl From<StatusChange> for StatusView {
+    fn from(change: StatusChange) -> Self {
+        // A status update always has a time (the reported one, or now).
+        let at = change.delivery.status_at.unwrap_or_else(Timestamp::now);
+        StatusView { id: change.message_id, delivery: DeliveryView::of(change.delivery, at) }
+    }
+}
+
+/// The answer to an incoming message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedMessage {
+    pub id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    pub client_external_id: Option<String>,
+}
+
+impl From<&Received> for ReceivedMessage {
+    fn from(received: &Received) -> Self {
+        ReceivedMessage {
+            id: received.message_id,
+            thread_id: received.thread_id,
+            client_id: received.client_id,
+            client_external_id: received.client_external_id.clone(),
+        }
     }
 }
 
@@ -220,7 +366,7 @@ impl From<&Delivery> for SentMessage {
             thread_id: delivery.message.thread_id,
             client_id: delivery.message.client_id,
             client_external_id: delivery.client_external_id.clone(),
-            agent_id: delivery.message.agent_id,
+            agent_id: delivery.message.sender.agent_id().unwrap_or_default(),
         }
     }
 }
@@ -259,7 +405,13 @@ pub struct MessageView {
     pub id: u64,
     pub thread_id: u64,
     pub client_id: u64,
-    pub agent_id: u64,
+    /// `null` on a customer's message.
+    pub agent_id: Option<u64>,
+    /// `OUTGOING` (to the customer) or `INCOMING` (from the customer).
+    #[serde(serialize_with = "direction_name")]
+    pub direction: Direction,
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
     pub text: String,
     #[serde(serialize_with = "attachments_out")]
     pub attachments: Vec<Attachment>,
@@ -272,7 +424,9 @@ impl From<Message> for MessageView {
             id: message.message_id,
             thread_id: message.thread_id,
             client_id: message.client_id,
-            agent_id: message.agent_id,
+            agent_id: message.sender.agent_id(),
+            direction: message.sender.direction(),
+            delivery: DeliveryView::of(message.delivery, message.created_at),
             text: message.text,
             attachments: message.attachments,
             created_at: message.created_at,

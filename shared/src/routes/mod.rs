@@ -18,8 +18,10 @@ pub mod login;
 pub mod not_found;
 #[cfg(feature = "superoffice")]
 pub mod post_chat_message;
+pub mod receive_incoming;
 pub mod send_outgoing;
 pub mod send_outgoing_to_device;
+pub mod update_message_status;
 
 pub use driver::{Anyone, Call, Caller, Endpoint, Once, handle, parse, serve};
 
@@ -29,6 +31,8 @@ use crate::http::{ApiRequest, Dialect, Route, status_of};
 pub const LOGIN: Route = Route { method: "POST", pattern: "/api/auth/login" };
 pub const SEND_OUTGOING: Route = Route { method: "POST", pattern: "/api/v1/messages/outgoing" };
 pub const SEND_OUTGOING_TO_DEVICE: Route = Route { method: "POST", pattern: "/api/v1/messages/outgoing-to-device" };
+pub const RECEIVE_INCOMING: Route = Route { method: "POST", pattern: "/api/v1/messages/incoming" };
+pub const UPDATE_MESSAGE_STATUS: Route = Route { method: "POST", pattern: "/api/v1/messages/{id}/status" };
 pub const GET_THREAD: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}" };
 pub const LIST_THREAD_MESSAGES: Route = Route { method: "GET", pattern: "/api/v1/threads/{threadId}/messages" };
 pub const CLOSE_THREAD: Route = Route { method: "POST", pattern: "/api/v1/threads/{threadId}/close" };
@@ -43,6 +47,8 @@ pub const ALL: &[Route] = &[
     LOGIN,
     SEND_OUTGOING,
     SEND_OUTGOING_TO_DEVICE,
+    RECEIVE_INCOMING,
+    UPDATE_MESSAGE_STATUS,
     GET_THREAD,
     LIST_THREAD_MESSAGES,
     CLOSE_THREAD,
@@ -106,6 +112,8 @@ pub const READERS: &[Reader] = &[
     Reader::of::<login::Login>(),
     Reader::of::<send_outgoing::SendOutgoing>(),
     Reader::of::<send_outgoing_to_device::SendOutgoingToDevice>(),
+    Reader::of::<receive_incoming::ReceiveIncoming>(),
+    Reader::of::<update_message_status::UpdateMessageStatus>(),
     Reader::of::<get_thread::GetThread>(),
     Reader::of::<list_thread_messages::ListThreadMessages>(),
     Reader::of::<close_thread::CloseThread>(),

@@ -45,6 +45,16 @@ pub const LAST_MESSAGE_TIME: Attr = Attr("lastMessageTime");
 pub const MESSAGE_COUNT: Attr = Attr("messageCount");
 pub const MESSAGE_ID: Attr = Attr("messageId");
 
+// A message's delivery status (fields of `MessageRecord`; `status` is `STATUS`).
+pub const STATUS_RANK: Attr = Attr("statusRank");
+pub const STATUS_AT: Attr = Attr("statusAt");
+pub const SENT_AT: Attr = Attr("sentAt");
+pub const DELIVERED_AT: Attr = Attr("deliveredAt");
+pub const READ_AT: Attr = Attr("readAt");
+pub const FAILED_AT: Attr = Attr("failedAt");
+pub const ERROR_CODE: Attr = Attr("errorCode");
+pub const ERROR_MESSAGE: Attr = Attr("errorMessage");
+
 // Idempotency records.
 pub const STATE: Attr = Attr("state");
 pub const REQUEST_HASH: Attr = Attr("requestHash");

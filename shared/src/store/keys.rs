@@ -71,6 +71,16 @@ pub fn message(message: &Message) -> (String, String) {
     (thread(message.thread_id).0, message_sort_key(MessagePosition::of(message)))
 }
 
+/// The pointer from a message's id to its item (a status names the message by id only).
+pub fn message_pointer(message_id: u64) -> (String, String) {
+    (format!("MESSAGE#{message_id}"), "MESSAGE".into())
+}
+
+/// A provider's message id on its channel (ids of different channels' providers may collide).
+pub fn provider_message(channel: ChannelType, provider_message_id: &str) -> (String, String) {
+    (format!("PROVIDERMSG#{}#{provider_message_id}", channel.as_str()), "PROVIDERMSG".into())
+}
+
 pub fn idempotency(record_key: &str) -> (String, String) {
     (format!("IDEMPOTENCY#{record_key}"), "IDEMPOTENCY".into())
 }

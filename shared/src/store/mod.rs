@@ -14,7 +14,10 @@ pub use metrics::RequestCounter;
 use std::time::Duration;
 
 use crate::Result;
-use crate::core::model::{Agent, ChannelType, Client, Device, Message, Thread};
+use crate::core::model::{
+    Agent, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, Thread,
+};
+use crate::core::sending::Received;
 
 /// Which sequence a new identifier comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +95,34 @@ pub struct Alongside<'a> {
     pub device: Option<DeviceBinding<'a>>,
     /// The completed idempotency record.
     pub key: Option<&'a CompletedKey>,
+    /// A customer's message's provider id, made unique (`attribute_not_exists`) with where the
+    /// message went.
+    pub provider_message: Option<ProviderMessage<'a>>,
+}
+
+/// The item that makes a provider's message id unique on its channel, for as long as the
+/// message exists: a retry of the provider finds the first message in it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderMessage<'a> {
+    pub channel: ChannelType,
+    pub provider_message_id: &'a str,
+    pub received: &'a Received,
+}
+
+/// A status a gateway reports for a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate {
+    pub status: DeliveryStatus,
+    pub at: jiff::Timestamp,
+    pub error: Option<DeliveryError>,
+}
+
+/// What a status update found: the message's delivery after it, and whether its status moved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub message_id: u64,
+    pub delivery: DeliveryState,
+    pub moved: bool,
 }
 
 /// What claiming an idempotency key found.
@@ -212,6 +243,19 @@ pub trait ThreadStore {
     /// The thread and, when it holds one with this id, the message: one query of the thread's
     /// partition (it reads the whole thread, which is what SuperOffice's `after=<id>` costs).
     async fn thread_with_message(&self, thread_id: u64, message_id: u64) -> Result<Option<(Thread, Option<Message>)>>;
+    /// Moves the message's status forward (the condition holds the rank: never a read-then-write);
+    /// an update that would move it back changes nothing but a missing time of its own status.
+    /// `None` when there is no such message.
+    async fn update_status(
+        &self,
+        thread_id: u64,
+        position: MessagePosition,
+        update: &StatusUpdate,
+    ) -> Result<Option<StatusChange>>;
+    /// Where a message is (its thread and place), from its id: one GetItem of its pointer.
+    async fn message_location(&self, message_id: u64) -> Result<Option<(u64, MessagePosition)>>;
+    /// Where the message this provider id was first stored under went, if it was.
+    async fn provider_message(&self, channel: ChannelType, provider_message_id: &str) -> Result<Option<Received>>;
 }
 
 /// `Idempotency-Key` records.

@@ -10,12 +10,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::core::idempotency::Replayable;
-use crate::core::sending::Delivery;
+use crate::core::sending::{Delivery, Received};
 use crate::core::threads::ThreadSummary;
 use crate::{Error, Result};
 
 use crate::core::model::{
-    Agent, Attachment, ChannelType, Client, Device, Message, MessageType, Role, SpecialType, Thread, ThreadStatus,
+    Agent, Attachment, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, MessageType,
+    Role, Sender, SpecialType, Thread, ThreadStatus,
 };
 
 /// An enum as stored: one fixed spelling per value, converted to and from the core's enum.
@@ -51,6 +52,7 @@ stored_enum!(StoredRole for Role {
     Supervisor = "SUPERVISOR",
     Administrator = "ADMINISTRATOR",
     Bot = "BOT",
+    Gateway = "GATEWAY",
 });
 
 stored_enum!(StoredChannel for ChannelType {
@@ -100,6 +102,42 @@ stored_enum!(
     BotMessage = "BotMessage",
     Options = "Options",
 });
+
+/// Defaults are left out of items and stored results, which therefore read and write as
+/// before the attribute existed.
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// `sender` of a message item: who wrote it (items written before it existed are agents').
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum StoredSender {
+    #[default]
+    #[serde(rename = "AGENT")]
+    Agent,
+    #[serde(rename = "CUSTOMER")]
+    Customer,
+    #[serde(rename = "SYSTEM")]
+    System,
+}
+
+stored_enum!(
+    /// `status` of a message item (its delivery status).
+    StoredDeliveryStatus for DeliveryStatus {
+    Accepted = "ACCEPTED",
+    Sent = "SENT",
+    Delivered = "DELIVERED",
+    Read = "READ",
+    Failed = "FAILED",
+    Undelivered = "UNDELIVERED",
+    Expired = "EXPIRED",
+});
+
+impl Default for StoredDeliveryStatus {
+    fn default() -> Self {
+        DeliveryStatus::default().into()
+    }
+}
 
 impl Default for StoredMessageType {
     fn default() -> Self {
@@ -303,7 +341,11 @@ pub struct MessageRecord {
     pub message_id: u64,
     pub thread_id: u64,
     pub client_id: u64,
-    pub agent_id: u64,
+    /// The writing agent; absent on a customer's or the system's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub sender: StoredSender,
     pub text: String,
     #[serde(default)]
     pub attachments: Vec<AttachmentRecord>,
@@ -320,6 +362,25 @@ pub struct MessageRecord {
     pub read_by_customer: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when_posted: Option<Timestamp>,
+    /// The delivery status; its rank (`statusRank`) is what the status update's condition holds.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub status: StoredDeliveryStatus,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub status_rank: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
 }
 
 impl From<&Message> for MessageRecord {
@@ -328,7 +389,12 @@ impl From<&Message> for MessageRecord {
             message_id: message.message_id,
             thread_id: message.thread_id,
             client_id: message.client_id,
-            agent_id: message.agent_id,
+            agent_id: message.sender.agent_id(),
+            sender: match message.sender {
+                Sender::Agent(_) => StoredSender::Agent,
+                Sender::Customer => StoredSender::Customer,
+                Sender::System => StoredSender::System,
+            },
             text: message.text.clone(),
             attachments: message.attachments.iter().map(AttachmentRecord::from).collect(),
             created_at: message.created_at,
@@ -338,6 +404,15 @@ impl From<&Message> for MessageRecord {
             author: message.author.clone(),
             read_by_customer: message.read_by_customer,
             when_posted: message.when_posted,
+            status: message.delivery.status.into(),
+            status_rank: message.delivery.status.rank(),
+            status_at: message.delivery.status_at,
+            sent_at: message.delivery.sent_at,
+            delivered_at: message.delivery.delivered_at,
+            read_at: message.delivery.read_at,
+            failed_at: message.delivery.failed_at,
+            error_code: message.delivery.error.as_ref().map(|error| error.code.clone()),
+            error_message: message.delivery.error.as_ref().map(|error| error.message.clone()),
         }
     }
 }
@@ -348,7 +423,11 @@ impl From<MessageRecord> for Message {
             message_id: record.message_id,
             thread_id: record.thread_id,
             client_id: record.client_id,
-            agent_id: record.agent_id,
+            sender: match record.sender {
+                StoredSender::Agent => Sender::Agent(record.agent_id.unwrap_or_default()),
+                StoredSender::Customer => Sender::Customer,
+                StoredSender::System => Sender::System,
+            },
             text: record.text,
             attachments: record.attachments.into_iter().map(Attachment::from).collect(),
             created_at: record.created_at,
@@ -358,7 +437,62 @@ impl From<MessageRecord> for Message {
             author: record.author,
             read_by_customer: record.read_by_customer,
             when_posted: record.when_posted,
+            delivery: DeliveryState {
+                status: record.status.into(),
+                status_at: record.status_at,
+                sent_at: record.sent_at,
+                delivered_at: record.delivered_at,
+                read_at: record.read_at,
+                failed_at: record.failed_at,
+                error: record
+                    .error_code
+                    .map(|code| DeliveryError { code, message: record.error_message.unwrap_or_default() }),
+            },
         }
+    }
+}
+
+/// A `PROVIDERMSG#` item: where the first message with this provider id went (also what an
+/// idempotency key of the incoming route keeps).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderMessageRecord {
+    pub message_id: u64,
+    pub thread_id: u64,
+    pub client_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_external_id: Option<String>,
+}
+
+impl From<&Received> for ProviderMessageRecord {
+    fn from(received: &Received) -> Self {
+        ProviderMessageRecord {
+            message_id: received.message_id,
+            thread_id: received.thread_id,
+            client_id: received.client_id,
+            client_external_id: received.client_external_id.clone(),
+        }
+    }
+}
+
+impl From<ProviderMessageRecord> for Received {
+    fn from(record: ProviderMessageRecord) -> Self {
+        Received {
+            message_id: record.message_id,
+            thread_id: record.thread_id,
+            client_id: record.client_id,
+            client_external_id: record.client_external_id,
+        }
+    }
+}
+
+impl Replayable for Received {
+    fn to_replay(&self) -> Result<String> {
+        to_json(&ProviderMessageRecord::from(self))
+    }
+
+    fn from_replay(stored: &str) -> Result<Self> {
+        from_json::<ProviderMessageRecord>(stored).map(Received::from)
     }
 }
 

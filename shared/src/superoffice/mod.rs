@@ -64,14 +64,14 @@ pub struct Answer {
 
 #[derive(Debug)]
 enum Entity {
-    Message(Message),
+    Message(Box<Message>),
     Messages(Vec<Message>),
     Session(ThreadSummary),
 }
 
 impl Answer {
     pub fn message(message: Message, replayed: bool) -> Answer {
-        Answer { status: 200, entity: Entity::Message(message), location: None, replayed }
+        Answer { status: 200, entity: Entity::Message(Box::new(message)), location: None, replayed }
     }
 
     pub fn messages(messages: Vec<Message>) -> Answer {
@@ -112,7 +112,9 @@ impl Dialect for SuperOffice {
 
     fn render(answer: Answer, context: &Context) -> Result<Reply> {
         let (root, value) = match answer.entity {
-            Entity::Message(message) => ("ChatMessage", to_value(&ChatMessage::new(checked(message)?, &context.zone))?),
+            Entity::Message(message) => {
+                ("ChatMessage", to_value(&ChatMessage::new(checked(*message)?, &context.zone))?)
+            }
             Entity::Messages(messages) => {
                 let messages = messages
                     .into_iter()

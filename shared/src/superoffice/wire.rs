@@ -79,7 +79,12 @@ impl ChatMessage {
             message_type: message.message_type.name(),
             message: message.text,
             author: message.author.unwrap_or_default(),
-            read_by_customer: message.read_by_customer,
+            // 1 once the customer read it (a gateway's READ), else what the caller posted.
+            read_by_customer: if message.delivery.status == crate::core::model::DeliveryStatus::Read {
+                1
+            } else {
+                message.read_by_customer
+            },
             special_type: message.special_type.name(),
             special_param: message.special_param.unwrap_or_default(),
             when_posted: zone.format(message.when_posted.unwrap_or(message.created_at)),

@@ -2,16 +2,54 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, Item, decode, entity, n, s, storage_error};
-use crate::Result;
-use crate::core::model::{Message, Thread};
-use crate::store::attributes::{self as attr, spelling};
-use crate::store::records::{DeviceRecord, MessageRecord, StoredStatus, ThreadRecord};
-use crate::store::{Alongside, MessagePage, MessagePosition, PageStart, ThreadStore, Write, keys};
+use super::{DynamoStore, Item, decode, entity, n, placeholders as names_map, s, storage_error};
+use crate::core::model::{ChannelType, DeliveryStatus, Message, Thread};
+use crate::core::sending::Received;
+use crate::store::attributes::{self as attr, Attr, spelling};
+use crate::store::records::{
+    DeviceRecord, MessageRecord, ProviderMessageRecord, StoredDeliveryStatus, StoredStatus, ThreadRecord,
+};
+use crate::store::{
+    Alongside, MessagePage, MessagePosition, PageStart, StatusChange, StatusUpdate, ThreadStore, Write, keys,
+};
+use crate::{Error, Result};
+
+/// A `MESSAGE#<id>` item: where the message's item is.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessagePointer {
+    thread_id: u64,
+    /// When the message was accepted (µs): with its id, the message item's sort key.
+    at_micros: i64,
+}
+
+/// The attribute that keeps the time of `status`.
+fn time_attribute(status: DeliveryStatus) -> Option<Attr> {
+    match status {
+        DeliveryStatus::Accepted => None,
+        DeliveryStatus::Sent => Some(attr::SENT_AT),
+        DeliveryStatus::Delivered => Some(attr::DELIVERED_AT),
+        DeliveryStatus::Read => Some(attr::READ_AT),
+        DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Expired => Some(attr::FAILED_AT),
+    }
+}
 
 impl DynamoStore {
+    /// A new message's item and its pointer (both new).
+    fn message_items(&self, message: &Message) -> Result<Vec<TransactWriteItem>> {
+        let (thread_pk, sort_key) = keys::message(message);
+        let at_micros = MessagePosition::of(message).at_micros;
+        let pointer = MessagePointer { thread_id: message.thread_id, at_micros };
+        Ok(vec![
+            self.put_new(entity((thread_pk, sort_key), "MESSAGE", &MessageRecord::from(message))?)?,
+            self.put_new(entity(keys::message_pointer(message.message_id), "MESSAGEPTR", &pointer)?)?,
+        ])
+    }
+
     /// The transaction items of the writes that ride along with a send.
     fn alongside_items(&self, alongside: &Alongside<'_>) -> Result<Vec<TransactWriteItem>> {
         let mut items = Vec::new();
@@ -36,6 +74,11 @@ impl DynamoStore {
         if let Some(key) = alongside.key {
             items.push(self.completed_key_item(key)?);
         }
+        if let Some(provider) = alongside.provider_message {
+            let key = keys::provider_message(provider.channel, provider.provider_message_id);
+            let record = ProviderMessageRecord::from(provider.received);
+            items.push(self.put_new(entity(key, "PROVIDERMSG", &record)?)?);
+        }
         Ok(items)
     }
 }
@@ -47,20 +90,18 @@ impl ThreadStore for DynamoStore {
 
     async fn append_message(&self, message: &Message, alongside: &Alongside<'_>) -> Result<Write> {
         let (status, last, count) = (attr::STATUS, attr::LAST_MESSAGE_TIME, attr::MESSAGE_COUNT);
-        let mut items = vec![
-            self.put_new(entity(keys::message(message), "MESSAGE", &MessageRecord::from(message))?)?,
-            self.update(
-                keys::thread(message.thread_id),
-                format!("SET {} = :at ADD {} :one", last.placeholder(), count.placeholder()),
-                format!("{} = :open", status.placeholder()),
-                &[status, last, count],
-                HashMap::from([
-                    (":at".into(), s(&message.created_at.to_string())),
-                    (":one".into(), n(1)),
-                    (":open".into(), spelling(StoredStatus::Open)),
-                ]),
-            )?,
-        ];
+        let mut items = self.message_items(message)?;
+        items.push(self.update(
+            keys::thread(message.thread_id),
+            format!("SET {} = :at ADD {} :one", last.placeholder(), count.placeholder()),
+            format!("{} = :open", status.placeholder()),
+            &[status, last, count],
+            HashMap::from([
+                (":at".into(), s(&message.created_at.to_string())),
+                (":one".into(), n(1)),
+                (":open".into(), spelling(StoredStatus::Open)),
+            ]),
+        )?);
         items.extend(self.alongside_items(alongside)?);
         self.transact(items).await
     }
@@ -85,7 +126,7 @@ impl ThreadStore for DynamoStore {
             )?);
         }
         if let Some(message) = message {
-            items.push(self.put_new(entity(keys::message(message), "MESSAGE", &MessageRecord::from(message))?)?);
+            items.extend(self.message_items(message)?);
         }
         items.extend(self.alongside_items(alongside)?);
         self.transact(items).await
@@ -172,6 +213,120 @@ impl ThreadStore for DynamoStore {
             None
         };
         Ok(MessagePage { messages, next })
+    }
+
+    async fn message_location(&self, message_id: u64) -> Result<Option<(u64, MessagePosition)>> {
+        let pointer = self.get_as::<MessagePointer>(keys::message_pointer(message_id)).await?;
+        Ok(pointer.map(|pointer| (pointer.thread_id, MessagePosition { at_micros: pointer.at_micros, message_id })))
+    }
+
+    async fn update_status(
+        &self,
+        thread_id: u64,
+        position: MessagePosition,
+        update: &StatusUpdate,
+    ) -> Result<Option<StatusChange>> {
+        let message_id = position.message_id;
+        let key = (keys::thread(thread_id).0, keys::message_sort_key(position));
+        let status = update.status;
+        let at = s(&update.at.to_string());
+        let mut names = vec![attr::PK, attr::STATUS, attr::STATUS_RANK, attr::STATUS_AT];
+        let mut sets = vec![
+            format!("{} = :status", attr::STATUS.placeholder()),
+            format!("{} = :rank", attr::STATUS_RANK.placeholder()),
+            format!("{} = :at", attr::STATUS_AT.placeholder()),
+        ];
+        let mut values = HashMap::from([
+            (":status".to_owned(), spelling(StoredDeliveryStatus::from(status))),
+            (":rank".to_owned(), n(status.rank())),
+            (":below".to_owned(), n(status.applies_below())),
+            (":at".to_owned(), at.clone()),
+        ]);
+        // READ implies DELIVERED: it fills DELIVERED's time when that has none.
+        let times: Vec<Attr> = match status {
+            DeliveryStatus::Read => vec![attr::READ_AT, attr::DELIVERED_AT],
+            other => time_attribute(other).into_iter().collect(),
+        };
+        for time in &times {
+            sets.push(format!("{0} = if_not_exists({0}, :at)", time.placeholder()));
+            names.push(*time);
+        }
+        if let Some(error) = update.error.as_ref().filter(|_| status.is_failure()) {
+            sets.push(format!(
+                "{} = :code, {} = :message",
+                attr::ERROR_CODE.placeholder(),
+                attr::ERROR_MESSAGE.placeholder()
+            ));
+            names.extend([attr::ERROR_CODE, attr::ERROR_MESSAGE]);
+            values.insert(":code".into(), s(&error.code));
+            values.insert(":message".into(), s(&error.message));
+        }
+        let rank = attr::STATUS_RANK.placeholder();
+        let output = self
+            .update_item(key.clone())
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(format!(
+                "attribute_exists({}) AND (attribute_not_exists({rank}) OR {rank} < :below)",
+                attr::PK.placeholder()
+            ))
+            .set_expression_attribute_names(names_map(&names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let old = match output {
+            Ok(output) => {
+                let item = output.attributes.ok_or_else(|| Error::internal("status update returned no item"))?;
+                let message = Message::from(decode::<MessageRecord>(item)?);
+                return Ok(Some(StatusChange { message_id, delivery: message.delivery, moved: true }));
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
+                _ => return Err(storage_error(err)),
+            },
+        };
+        let Some(old) = old else { return Ok(None) };
+        let current = Message::from(decode::<MessageRecord>(old)?).delivery;
+        // Too late to move the status, but a status with no time yet gets this one's time
+        // (a failure after READ changes nothing).
+        let missing = match status {
+            DeliveryStatus::Sent => current.sent_at.is_none(),
+            DeliveryStatus::Delivered => current.delivered_at.is_none(),
+            _ => false,
+        };
+        let Some(time) = time_attribute(status).filter(|_| missing) else {
+            return Ok(Some(StatusChange { message_id, delivery: current, moved: false }));
+        };
+        let filled = self
+            .update_item(key)
+            .update_expression(format!("SET {} = :at", time.placeholder()))
+            .condition_expression(format!(
+                "attribute_exists({}) AND attribute_not_exists({})",
+                attr::PK.placeholder(),
+                time.placeholder()
+            ))
+            .set_expression_attribute_names(names_map(&[attr::PK, time]))
+            .expression_attribute_values(":at", at)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let delivery = match filled {
+            Ok(output) => match output.attributes {
+                Some(item) => Message::from(decode::<MessageRecord>(item)?).delivery,
+                None => current,
+            },
+            Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                current
+            }
+            Err(err) => return Err(storage_error(err)),
+        };
+        Ok(Some(StatusChange { message_id, delivery, moved: false }))
+    }
+
+    async fn provider_message(&self, channel: ChannelType, provider_message_id: &str) -> Result<Option<Received>> {
+        let key = keys::provider_message(channel, provider_message_id);
+        Ok(self.get_as::<ProviderMessageRecord>(key).await?.map(Received::from))
     }
 
     async fn thread_with_message(&self, thread_id: u64, message_id: u64) -> Result<Option<(Thread, Option<Message>)>> {
