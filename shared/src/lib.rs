@@ -10,6 +10,7 @@
 pub mod app;
 pub mod budget;
 pub mod config;
+pub mod consumers;
 pub mod core;
 pub mod edna;
 pub mod http;
@@ -23,6 +24,7 @@ pub mod stream;
 pub mod superoffice;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webhooks;
 pub mod websocket;
 pub mod wording;
 

@@ -93,6 +93,91 @@ where
     response
 }
 
+/// As [`serve`], for a consumer whose records of different items may be handled side by side
+/// (`deliver-webhooks`: a slow receiver must not hold up another subscription's deliveries).
+/// Records with the same partition key keep their order; the partial batch response names the
+/// first record, in the batch's order, that failed or was left undone (records after it that
+/// were done are sent again, which such a consumer must take calmly).
+pub async fn serve_side_by_side<R, H, Fut>(resources: R, name: &'static str, handler: H) -> Result<(), lambda_http::Error>
+where
+    R: Resources,
+    H: Fn(R, EventRecord) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<()>> + Send,
+{
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, std::convert::Infallible>(answer_side_by_side(resources, name, handler, event).await)
+    }))
+    .await
+}
+
+/// One batch of [`serve_side_by_side`].
+pub async fn answer_side_by_side<R, H, Fut>(resources: R, name: &str, handler: H, event: LambdaEvent<Event>) -> DynamoDbEventResponse
+where
+    R: Resources,
+    H: Fn(R, EventRecord) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let LambdaEvent { payload, context } = event;
+    let invocation = Invocation::start(resources, Some(context.deadline));
+    let records = payload.records.len() as u64;
+    let first_sequence = payload.records.first().and_then(|record| record.change.sequence_number.clone());
+    // Each partition key's records, in the batch's order, with their place in the batch.
+    let mut lanes: Vec<(String, Vec<(usize, EventRecord)>)> = Vec::new();
+    for (index, record) in payload.records.into_iter().enumerate() {
+        let key = format!("{:?}", record.change.keys.get("pk"));
+        match lanes.iter_mut().find(|(lane, _)| *lane == key) {
+            Some((_, lane)) => lane.push((index, record)),
+            None => lanes.push((key, vec![(index, record)])),
+        }
+    }
+    let handler = &handler;
+    let lane_results = invocation
+        .within(futures::future::join_all(lanes.into_iter().map(|(_, lane)| async move {
+            // The first record of the lane that failed: the rest of the lane waits for the retry.
+            for (index, record) in lane {
+                let sequence_number = record.change.sequence_number.clone();
+                match handler(resources, record).await {
+                    Ok(()) => {}
+                    Err(err) if is_the_records_fault(&err) => {
+                        tracing::warn!(sequence_number = sequence_number.as_deref().unwrap_or_default(), status = status_of(&err), error = %err, "stream record refused; passed over");
+                    }
+                    Err(err) => return Some((index, sequence_number, err)),
+                }
+            }
+            None
+        })))
+        .await;
+    let mut response = DynamoDbEventResponse::default();
+    let mut status = 200;
+    // When the deadline came first, everything is sent again, from the first record.
+    let timed_out = lane_results.is_none();
+    let first_failure = lane_results.and_then(|results| {
+        results.into_iter().flatten().min_by_key(|(index, _, _)| *index).map(|(_, sequence, err)| (sequence, err))
+    });
+    if let Some((sequence_number, failure)) = first_failure {
+        status = status_of(&failure);
+        tracing::error!(request_id = %context.request_id, sequence_number = sequence_number.as_deref().unwrap_or_default(), status, detail = failure.server_detail().unwrap_or_default(), "stream record failed; the batch is retried from it");
+        let mut item = DynamoDbBatchItemFailure::default();
+        item.item_identifier = sequence_number;
+        response.batch_item_failures.push(item);
+    } else if timed_out {
+        status = 503;
+        let mut item = DynamoDbBatchItemFailure::default();
+        item.item_identifier = first_sequence;
+        response.batch_item_failures.push(item);
+    }
+    invocation.finish(Outcome {
+        kind: KIND,
+        route: name,
+        method: "",
+        status,
+        request_id: &context.request_id,
+        records: Some(records),
+        failed: Some(response.batch_item_failures.len() as u64),
+    });
+    response
+}
+
 /// A 4xx error says the record itself is wrong; sending it again gives the same answer.
 fn is_the_records_fault(err: &Error) -> bool {
     (400..500).contains(&status_of(err))

@@ -110,6 +110,7 @@ pub fn describe(problem: &Problem, field: Option<&Field>, names: &impl Names) ->
                 Some(Field::Input(Input::ThreadId)) => "thread",
                 Some(Field::Input(Input::Login)) => "agent",
                 Some(Field::Input(Input::MessageId)) => "message",
+                Some(Field::Input(Input::WebhookId)) => "webhook",
                 _ => "client",
             };
             format!("no {what} with {name} {value}")

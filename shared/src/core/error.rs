@@ -139,6 +139,24 @@ pub enum Input {
     StatusErrorCode,
     /// The text of a delivery failure.
     StatusErrorMessage,
+    /// A webhook subscription, by its id.
+    WebhookId,
+    /// Where a subscription's events are sent.
+    WebhookUrl,
+    /// The event types a subscription gets.
+    WebhookEvents,
+    /// The body format a subscription is sent.
+    WebhookFormat,
+    WebhookDescription,
+    /// Which deliveries a listing shows, by their status.
+    DispatchStatus,
+    /// Where a page continues (an opaque cursor).
+    Cursor,
+    /// The start and the end of a window of time.
+    Since,
+    Until,
+    /// A record of the table's stream, as a consumer got it.
+    StreamRecord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -43,6 +43,8 @@ pub const MESSAGING_ROLES: &[Role] = &[Role::Integrator, Role::Operator, Role::S
 pub const CLOSING_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor];
 /// The roles allowed to post customers' messages and delivery statuses.
 pub const GATEWAY_ROLES: &[Role] = &[Role::Gateway];
+/// The roles allowed to manage webhook subscriptions and read the event feed.
+pub const WEBHOOK_ROLES: &[Role] = &[Role::Integrator, Role::Supervisor, Role::Administrator];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agent {

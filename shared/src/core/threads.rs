@@ -46,7 +46,7 @@ pub async fn existing_thread(store: &impl ThreadStore, thread_id: u64) -> Result
     store.thread(thread_id).await?.ok_or_else(|| Error::none_with(Input::ThreadId, thread_id.to_string()))
 }
 
-async fn summary(store: &impl ClientStore, thread: Thread) -> Result<ThreadSummary> {
+pub async fn summary(store: &impl ClientStore, thread: Thread) -> Result<ThreadSummary> {
     let client = store.client(thread.client_id).await?;
     Ok(ThreadSummary::new(thread, client))
 }

@@ -2,6 +2,7 @@
 //! the error body `{code, message, field}`, `Bearer` credentials.
 
 mod cursor;
+pub mod webhooks;
 pub mod wire;
 
 use std::borrow::Cow;
@@ -140,6 +141,16 @@ impl crate::wording::Names for Names {
             Input::StatusAt => "statusAt",
             Input::StatusErrorCode => "error.code",
             Input::StatusErrorMessage => "error.message",
+            Input::WebhookId => "id",
+            Input::WebhookUrl => "url",
+            Input::WebhookEvents => "events",
+            Input::WebhookFormat => "format",
+            Input::WebhookDescription => "description",
+            Input::DispatchStatus => "status",
+            Input::Cursor => "cursor",
+            Input::Since => "since",
+            Input::Until => "until",
+            Input::StreamRecord => "record",
         })
     }
 }

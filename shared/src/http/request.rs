@@ -108,15 +108,20 @@ impl ApiRequest {
     /// A positive integer path parameter of at most `max`. API Gateway fills path parameters;
     /// where it did not (a catch-all route), the path is matched against the route.
     pub fn path_id_at_most(&self, name: &str, max: u64) -> Result<u64> {
-        let raw = self
-            .path_parameters
-            .first(name)
-            .map(str::to_owned)
-            .or_else(|| crate::routes::path_parameter(self.route.pattern, &self.path, name).map(str::to_owned))
-            .ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
+        let raw =
+            self.path_text(name).ok_or_else(|| Error::invalid(name, format!("{name} is missing from the path")))?;
         crate::json::count_text(&raw)
             .filter(|id| (1..=max).contains(id))
             .ok_or_else(|| Error::invalid(name, format!("{name} must be an integer between 1 and {max}")))
+    }
+
+    /// The text of a path parameter such as `{id}`: API Gateway's, or where it filled none (a
+    /// catch-all route), the path matched against the route.
+    pub fn path_text(&self, name: &str) -> Option<String> {
+        self.path_parameters
+            .first(name)
+            .map(str::to_owned)
+            .or_else(|| crate::routes::path_parameter(self.route.pattern, &self.path, name).map(str::to_owned))
     }
 
     /// The request's `Idempotency-Key`, scoped to the calling agent; `None` when not sent.

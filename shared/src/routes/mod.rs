@@ -6,19 +6,27 @@
 pub mod close_thread;
 #[cfg(feature = "superoffice")]
 pub mod create_chat_session;
+pub mod create_webhook;
+pub mod delete_webhook;
 mod driver;
 #[cfg(feature = "superoffice")]
 pub mod get_chat_session;
 pub mod get_thread;
+pub mod get_webhook;
 #[cfg(feature = "superoffice")]
 pub mod list_chat_messages;
+pub mod list_events;
 pub mod list_thread_messages;
+pub mod list_webhook_deliveries;
+pub mod list_webhooks;
 pub mod login;
 #[cfg(feature = "superoffice")]
 pub mod not_found;
 #[cfg(feature = "superoffice")]
 pub mod post_chat_message;
 pub mod receive_incoming;
+pub mod replay_webhook;
+pub mod rotate_webhook_secret;
 pub mod send_outgoing;
 pub mod send_outgoing_to_device;
 pub mod update_message_status;
@@ -40,6 +48,14 @@ pub const CREATE_CHAT_SESSION: Route = Route { method: "POST", pattern: "/api/v1
 pub const GET_CHAT_SESSION: Route = Route { method: "GET", pattern: "/api/v1/ChatSession/{chatSessionId}" };
 pub const POST_CHAT_MESSAGE: Route = Route { method: "POST", pattern: "/api/v1/ChatSession/{chatSessionId}/Messages" };
 pub const LIST_CHAT_MESSAGES: Route = Route { method: "GET", pattern: "/api/v1/ChatSession/{chatSessionId}/Messages" };
+pub const CREATE_WEBHOOK: Route = Route { method: "POST", pattern: "/api/v1/webhooks" };
+pub const LIST_WEBHOOKS: Route = Route { method: "GET", pattern: "/api/v1/webhooks" };
+pub const GET_WEBHOOK: Route = Route { method: "GET", pattern: "/api/v1/webhooks/{id}" };
+pub const DELETE_WEBHOOK: Route = Route { method: "DELETE", pattern: "/api/v1/webhooks/{id}" };
+pub const ROTATE_WEBHOOK_SECRET: Route = Route { method: "POST", pattern: "/api/v1/webhooks/{id}/rotate-secret" };
+pub const LIST_WEBHOOK_DELIVERIES: Route = Route { method: "GET", pattern: "/api/v1/webhooks/{id}/deliveries" };
+pub const REPLAY_WEBHOOK: Route = Route { method: "POST", pattern: "/api/v1/webhooks/{id}/replay" };
+pub const LIST_EVENTS: Route = Route { method: "GET", pattern: "/api/v1/events" };
 /// The `$default` route: everything no other route takes.
 pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 
@@ -56,6 +72,14 @@ pub const ALL: &[Route] = &[
     GET_CHAT_SESSION,
     POST_CHAT_MESSAGE,
     LIST_CHAT_MESSAGES,
+    CREATE_WEBHOOK,
+    LIST_WEBHOOKS,
+    GET_WEBHOOK,
+    DELETE_WEBHOOK,
+    ROTATE_WEBHOOK_SECRET,
+    LIST_WEBHOOK_DELIVERIES,
+    REPLAY_WEBHOOK,
+    LIST_EVENTS,
 ];
 
 /// The SuperOffice dialect's paths, whose 404/405 answers use its error body.
@@ -125,6 +149,14 @@ pub const READERS: &[Reader] = &[
     Reader::of::<post_chat_message::PostChatMessage>(),
     #[cfg(feature = "superoffice")]
     Reader::of::<list_chat_messages::ListChatMessages>(),
+    Reader::of::<create_webhook::CreateWebhook>(),
+    Reader::of::<list_webhooks::ListWebhooks>(),
+    Reader::of::<get_webhook::GetWebhook>(),
+    Reader::of::<delete_webhook::DeleteWebhook>(),
+    Reader::of::<rotate_webhook_secret::RotateWebhookSecret>(),
+    Reader::of::<list_webhook_deliveries::ListWebhookDeliveries>(),
+    Reader::of::<replay_webhook::ReplayWebhook>(),
+    Reader::of::<list_events::ListEvents>(),
 ];
 
 /// An error a request was refused with before the store was asked, and the status of the answer

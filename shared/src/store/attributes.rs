@@ -44,6 +44,8 @@ pub const STATUS: Attr = Attr("status");
 pub const LAST_MESSAGE_TIME: Attr = Attr("lastMessageTime");
 pub const MESSAGE_COUNT: Attr = Attr("messageCount");
 pub const MESSAGE_ID: Attr = Attr("messageId");
+pub const LAST_MESSAGE_ID: Attr = Attr("lastMessageId");
+pub const CLOSED_AT: Attr = Attr("closedAt");
 
 // A message's delivery status (fields of `MessageRecord`; `status` is `STATUS`).
 pub const STATUS_RANK: Attr = Attr("statusRank");
@@ -61,6 +63,20 @@ pub const REQUEST_HASH: Attr = Attr("requestHash");
 pub const LEASE_UNTIL: Attr = Attr("leaseUntil");
 /// The random token of the request holding the claim.
 pub const OWNER: Attr = Attr("owner");
+
+// Webhook subscriptions and their deliveries (fields of `SubscriptionRecord`, `DispatchRecord`).
+pub const SECRETS: Attr = Attr("secrets");
+pub const ATTEMPTS: Attr = Attr("attempts");
+pub const LAST_RESPONSE_STATUS: Attr = Attr("lastResponseStatus");
+pub const LAST_ERROR: Attr = Attr("lastError");
+pub const LAST_ATTEMPT_AT: Attr = Attr("lastAttemptAt");
+pub const NEXT_ATTEMPT_AT: Attr = Attr("nextAttemptAt");
+/// The sparse `due` index: set on pending deliveries only.
+pub const DUE_WEBHOOK: Attr = Attr("dueWebhook");
+pub const DUE_AT: Attr = Attr("dueAt");
+/// The sparse `feed` index: set on events only.
+pub const FEED_DAY: Attr = Attr("feedDay");
+pub const FEED_KEY: Attr = Attr("feedKey");
 
 /// The stored spelling of an enum value (`StoredStatus::Open` → `"OPEN"`), from its serde form.
 pub fn spelling<T: Serialize>(value: T) -> AttributeValue {

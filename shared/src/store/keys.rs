@@ -81,6 +81,33 @@ pub fn provider_message(channel: ChannelType, provider_message_id: &str) -> (Str
     (format!("PROVIDERMSG#{}#{provider_message_id}", channel.as_str()), "PROVIDERMSG".into())
 }
 
+/// Every subscription lives in one partition: the stream's consumer reads them all per batch.
+pub fn webhook(webhook_id: &str) -> (String, String) {
+    ("WEBHOOKS".into(), format!("WEBHOOK#{webhook_id}"))
+}
+
+pub const WEBHOOKS_PARTITION: &str = "WEBHOOKS";
+pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+pub const DISPATCH_PREFIX: &str = "DELIVERY#";
+
+/// A subscription's deliveries share its partition (one lane of the sender per subscription),
+/// sorted by their event's time.
+pub fn dispatch(key: &crate::core::webhooks::DispatchKey) -> (String, String) {
+    (dispatches_partition(&key.webhook_id), dispatch_sort_key(key.event_at, &key.event_id))
+}
+
+pub fn dispatches_partition(webhook_id: &str) -> String {
+    format!("{WEBHOOK_PREFIX}{webhook_id}")
+}
+
+pub fn dispatch_sort_key(event_at: jiff::Timestamp, event_id: &str) -> String {
+    format!("{DISPATCH_PREFIX}{}#{event_id}", super::webhook_records::sortable(event_at))
+}
+
+pub fn event(event_id: &str) -> (String, String) {
+    (format!("EVENT#{event_id}"), "EVENT".into())
+}
+
 pub fn idempotency(record_key: &str) -> (String, String) {
     (format!("IDEMPOTENCY#{record_key}"), "IDEMPOTENCY".into())
 }

@@ -3,10 +3,12 @@
 //! `docs/design.md`; attribute names used in expressions are in [`attributes`].
 
 pub mod attributes;
+pub mod changes;
 mod dynamo;
 mod keys;
 mod metrics;
 pub mod records;
+pub mod webhook_records;
 
 pub use dynamo::DynamoStore;
 pub use metrics::RequestCounter;
@@ -17,7 +19,9 @@ use crate::Result;
 use crate::core::model::{
     Agent, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, Thread,
 };
+use crate::core::events::EventType;
 use crate::core::sending::Received;
+use crate::core::webhooks::{Dispatch, DispatchKey, DispatchStatus, Secret, Subscription};
 
 /// Which sequence a new identifier comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -252,6 +256,8 @@ pub trait ThreadStore {
         position: MessagePosition,
         update: &StatusUpdate,
     ) -> Result<Option<StatusChange>>;
+    /// The message at this place of the thread: one GetItem.
+    async fn message_at(&self, thread_id: u64, position: MessagePosition) -> Result<Option<Message>>;
     /// Where a message is (its thread and place), from its id: one GetItem of its pointer.
     async fn message_location(&self, message_id: u64) -> Result<Option<(u64, MessagePosition)>>;
     /// Where the message this provider id was first stored under went, if it was.
@@ -268,4 +274,97 @@ pub trait IdempotencyStore {
     /// Gives a claimed key back after the request failed, so a retry runs afresh; a no-op unless
     /// `owner` still holds it.
     async fn release_key(&self, record_key: &str, owner: &str) -> Result<()>;
+}
+
+/// An event as recorded by the stream's consumer: its standard body and what finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub event_id: String,
+    pub event_type: EventType,
+    pub at: jiff::Timestamp,
+    pub thread_id: u64,
+    pub message_id: Option<u64>,
+    /// The message's position in its thread (message events).
+    pub sequence: Option<u64>,
+    /// The event's JSON in the standard format.
+    pub body: String,
+    /// When the consumer recorded it: the feed's order.
+    pub recorded_at: jiff::Timestamp,
+}
+
+/// Where the feed continues: after this event of this day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPosition {
+    pub day: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    pub events: Vec<RecordedEvent>,
+    /// Where the next call continues; also given on the last page (new events come later).
+    pub next: Option<FeedPosition>,
+}
+
+/// One page of a subscription's deliveries, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchPage {
+    pub dispatches: Vec<Dispatch>,
+    pub next: Option<DispatchKey>,
+}
+
+/// Events as the stream's consumer records them, and the feed that pages through them.
+#[allow(async_fn_in_trait)]
+pub trait EventStore {
+    /// Records the event unless an event with its id is recorded; either way the recorded one
+    /// (the first recording wins, so its sequence and feed position never change).
+    async fn record_event(&self, event: &RecordedEvent) -> Result<RecordedEvent>;
+    async fn event(&self, event_id: &str) -> Result<Option<RecordedEvent>>;
+    /// Events recorded after `after` (from the oldest kept when `None`) and before `before`,
+    /// oldest first, at most `limit`.
+    async fn events_after(
+        &self,
+        after: Option<&FeedPosition>,
+        before: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<EventPage>;
+}
+
+/// Webhook subscriptions and their deliveries.
+#[allow(async_fn_in_trait)]
+pub trait WebhookStore {
+    async fn create_webhook(&self, subscription: &Subscription) -> Result<()>;
+    /// Every subscription (one partition: there are few).
+    async fn webhooks(&self) -> Result<Vec<Subscription>>;
+    async fn webhook(&self, webhook_id: &str) -> Result<Option<Subscription>>;
+    /// The deleted subscription, `None` when there was none. Its deliveries stay until they
+    /// expire.
+    async fn delete_webhook(&self, webhook_id: &str) -> Result<Option<Subscription>>;
+    /// Makes `secret` the current one, the current one signing beside it for 24 h; `None` when
+    /// there is no such subscription.
+    async fn rotate_secret(&self, webhook_id: &str, secret: Secret, now: jiff::Timestamp) -> Result<Option<Subscription>>;
+    /// Stops deliveries to the subscription (its receiver answered 410).
+    async fn disable_webhook(&self, webhook_id: &str) -> Result<()>;
+
+    /// Adds the delivery unless it exists (a batch the stream delivers again adds nothing).
+    async fn add_dispatch(&self, dispatch: &Dispatch) -> Result<Write>;
+    /// Takes the next attempt of a pending delivery that is due at `now`, counting it: one
+    /// sender wins, the others get `None`. The delivery is due again at `lease_until`, so an
+    /// attempt whose sender died is taken up again.
+    async fn claim_dispatch(&self, key: &DispatchKey, now: jiff::Timestamp, lease_until: jiff::Timestamp) -> Result<Option<Dispatch>>;
+    /// Records the outcome of the attempt `dispatch.attempts` (still the latest).
+    async fn finish_attempt(&self, dispatch: &Dispatch) -> Result<()>;
+    /// Pending deliveries of the subscription due by `now`, oldest due first.
+    async fn due_dispatches(&self, webhook_id: &str, now: jiff::Timestamp, limit: usize) -> Result<Vec<DispatchKey>>;
+    /// A page of the subscription's deliveries, newest first, of one status when given.
+    async fn dispatches(
+        &self,
+        webhook_id: &str,
+        status: Option<DispatchStatus>,
+        limit: usize,
+        before: Option<&DispatchKey>,
+    ) -> Result<DispatchPage>;
+    /// Makes every delivery of events in `[since, until]` pending again, with no attempt made;
+    /// how many.
+    async fn replay_dispatches(&self, webhook_id: &str, since: jiff::Timestamp, until: jiff::Timestamp, now: jiff::Timestamp) -> Result<u64>;
 }

@@ -45,6 +45,7 @@ macro_rules! stored_enum {
         }
     };
 }
+pub(crate) use stored_enum;
 
 stored_enum!(StoredRole for Role {
     Integrator = "INTEGRATOR",
@@ -277,6 +278,13 @@ pub struct ThreadRecord {
     pub start_time: Timestamp,
     pub last_message_time: Timestamp,
     pub message_count: u64,
+    /// The id of the message that made `messageCount` what it is (with `lastMessageTime`, its
+    /// sort key): what the stream's consumer reads to publish the message with its sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_id: Option<u64>,
+    /// When the thread was closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
 }
 
 impl From<&Thread> for ThreadRecord {
@@ -288,6 +296,8 @@ impl From<&Thread> for ThreadRecord {
             start_time: thread.start_time,
             last_message_time: thread.last_message_time,
             message_count: thread.message_count,
+            last_message_id: None,
+            closed_at: None,
         }
     }
 }

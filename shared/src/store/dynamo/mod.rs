@@ -2,8 +2,11 @@
 
 mod agents;
 mod clients;
+mod events;
 mod idempotency;
 mod threads;
+mod webhooks;
+
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;

@@ -90,14 +90,23 @@ impl ThreadStore for DynamoStore {
 
     async fn append_message(&self, message: &Message, alongside: &Alongside<'_>) -> Result<Write> {
         let (status, last, count) = (attr::STATUS, attr::LAST_MESSAGE_TIME, attr::MESSAGE_COUNT);
+        let last_id = attr::LAST_MESSAGE_ID;
         let mut items = self.message_items(message)?;
+        // The message that makes the count: the stream's consumer publishes it with the count
+        // as its sequence, so events need no write of their own here.
         items.push(self.update(
             keys::thread(message.thread_id),
-            format!("SET {} = :at ADD {} :one", last.placeholder(), count.placeholder()),
+            format!(
+                "SET {} = :at, {} = :id ADD {} :one",
+                last.placeholder(),
+                last_id.placeholder(),
+                count.placeholder()
+            ),
             format!("{} = :open", status.placeholder()),
-            &[status, last, count],
+            &[status, last, last_id, count],
             HashMap::from([
                 (":at".into(), s(&message.created_at.to_string())),
+                (":id".into(), n(message.message_id)),
                 (":one".into(), n(1)),
                 (":open".into(), spelling(StoredStatus::Open)),
             ]),
@@ -112,8 +121,9 @@ impl ThreadStore for DynamoStore {
         message: Option<&Message>,
         alongside: &Alongside<'_>,
     ) -> Result<Write> {
-        let mut items =
-            vec![self.put_new(entity(keys::thread(thread.thread_id), "THREAD", &ThreadRecord::from(thread))?)?];
+        let mut record = ThreadRecord::from(thread);
+        record.last_message_id = message.map(|message| message.message_id);
+        let mut items = vec![self.put_new(entity(keys::thread(thread.thread_id), "THREAD", &record)?)?];
         // A new client is written with its open thread already named (by `alongside_items`).
         if alongside.new_client.is_none() {
             let (pk, open) = (attr::PK, attr::OPEN_THREAD_ID);
@@ -133,15 +143,16 @@ impl ThreadStore for DynamoStore {
     }
 
     async fn close_thread(&self, thread: &Thread) -> Result<Write> {
-        let (status, open) = (attr::STATUS, attr::OPEN_THREAD_ID);
+        let (status, open, closed_at) = (attr::STATUS, attr::OPEN_THREAD_ID, attr::CLOSED_AT);
         self.transact(vec![
             self.update(
                 keys::thread(thread.thread_id),
-                format!("SET {} = :closed", status.placeholder()),
+                format!("SET {} = :closed, {} = :now", status.placeholder(), closed_at.placeholder()),
                 format!("{} = :open", status.placeholder()),
-                &[status],
+                &[status, closed_at],
                 HashMap::from([
                     (":closed".into(), spelling(StoredStatus::Closed)),
+                    (":now".into(), s(&jiff::Timestamp::now().to_string())),
                     (":open".into(), spelling(StoredStatus::Open)),
                 ]),
             )?,
@@ -213,6 +224,11 @@ impl ThreadStore for DynamoStore {
             None
         };
         Ok(MessagePage { messages, next })
+    }
+
+    async fn message_at(&self, thread_id: u64, position: MessagePosition) -> Result<Option<Message>> {
+        let key = (keys::thread(thread_id).0, keys::message_sort_key(position));
+        Ok(self.get_as::<MessageRecord>(key).await?.map(Message::from))
     }
 
     async fn message_location(&self, message_id: u64) -> Result<Option<(u64, MessagePosition)>> {

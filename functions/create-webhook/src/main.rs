@@ -1,0 +1,6 @@
+//! `POST /api/v1/webhooks`: the route is `shared::routes::create_webhook`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::routes::serve::<shared::routes::create_webhook::CreateWebhook>().await
+}

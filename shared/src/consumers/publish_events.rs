@@ -1,0 +1,19 @@
+//! `publish-events`: the table's stream (threads and messages only, by the event source
+//! mapping's filter) → events and one delivery per subscription. No HTTP.
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+
+use crate::webhooks::{publish, settings};
+use crate::{App, Result};
+
+pub const NAME: &str = "publish-events";
+
+pub async fn handle(app: &'static App, record: EventRecord) -> Result<()> {
+    // Boxed: the publishing future is deep, and the runtime's future around it deeper still.
+    Box::pin(publish::publish(&app.store, &record, &settings().context)).await
+}
+
+pub async fn serve() -> Result<(), lambda_http::Error> {
+    let app = App::from_env().await?;
+    crate::stream::serve(app, NAME, handle).await
+}
