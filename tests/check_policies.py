@@ -84,7 +84,31 @@ FUNCTIONS: dict[str, set[str]] = {
     "list-chat-messages": SUPEROFFICE_AUTH | {"thread", "thread_with_message", "messages"},
     # The $default route answers 404/405 without reading anything.
     "not-found": set(),
+    # webhooks::subscriptions: a subscription made, listed, read, deleted (answering what it was),
+    # its secret rotated (read, then replaced under the condition that it is what was read).
+    "create-webhook": EDNA_AUTH | {"create_webhook"},
+    "list-webhooks": EDNA_AUTH | {"webhooks"},
+    "get-webhook": EDNA_AUTH | {"webhook"},
+    "delete-webhook": EDNA_AUTH | {"delete_webhook"},
+    "rotate-webhook-secret": EDNA_AUTH | {"rotate_secret"},
+    # The subscription must exist (read alongside the page, or before the replay's updates).
+    "list-webhook-deliveries": EDNA_AUTH | {"webhook", "dispatches"},
+    "replay-webhook": EDNA_AUTH | {"webhook", "replay_dispatches"},
+    # The feed: the `feed` index, day by day.
+    "list-events": EDNA_AUTH | {"events_after"},
+    # webhooks::publish: the message a thread's image names, the thread's client, the event
+    # recorded (or the one recorded before), a status event's sequence, every subscription, one
+    # delivery each.
+    "publish-events": {"message_at", "client", "record_event", "event", "webhooks", "add_dispatch"},
+    # webhooks::deliver::attempt: the claim, the subscription, its outcome (410 disables).
+    "deliver-webhooks": {"claim_dispatch", "webhook", "disable_webhook", "finish_attempt"},
+    # webhooks::deliver::sweep: every subscription, its due deliveries (the `due` index), attempts.
+    "retry-webhooks": {"webhooks", "due_dispatches", "claim_dispatch", "webhook", "disable_webhook", "finish_attempt"},
 }
+
+# Store methods that query a secondary index: their functions are granted that index too (its ARN,
+# `!Sub "${Table.Arn}/index/<name>"`, beside the table's).
+INDEXES = {"events_after": "feed", "due_dispatches": "due"}
 
 # --- 2. each store method's DynamoDB actions, from the adapter ---------------------------------
 
@@ -183,8 +207,26 @@ def derived_actions(store_dir: Path) -> dict[str, set[str]]:
 
 
 
-def granted(template: dict, problems: list[str]) -> dict[str, set[str] | None]:
-    """Binary -> the DynamoDB actions its policy allows on the table (None: no policy at all)."""
+def resources_of(statement: dict) -> tuple[bool, set[str]]:
+    """Whether a statement names the table, and the indexes it names (`${Table.Arn}/index/x`)."""
+    listed = statement.get("Resource")
+    table, indexes = False, set()
+    for resource in listed if isinstance(listed, list) else [listed]:
+        if resource == {"GetAtt": "Table.Arn"}:
+            table = True
+        elif isinstance(resource, dict) and isinstance(resource.get("Sub"), str):
+            match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
+            if not match:
+                return False, set()
+            indexes.add(match.group(1))
+        else:
+            return False, set()
+    return table, indexes
+
+
+def granted(template: dict, problems: list[str], indexes: dict[str, set[str]]) -> dict[str, set[str] | None]:
+    """Binary -> the DynamoDB actions its policy allows on the table (None: no policy at all);
+    the indexes each statement names go in `indexes`."""
     result: dict[str, set[str] | None] = {}
     for logical_id, res in (template.get("Resources") or {}).items():
         if not isinstance(res, dict) or res.get("Type") != "AWS::Serverless::Function":
@@ -206,8 +248,12 @@ def granted(template: dict, problems: list[str]) -> dict[str, set[str] | None]:
                 if statement.get("Effect") != "Allow":
                     problems.append(f"template: {logical_id}: a statement that is not Allow: {statement!r}")
                     continue
-                if statement.get("Resource") != {"GetAtt": "Table.Arn"}:
-                    problems.append(f"template: {logical_id}: Resource must be exactly !GetAtt Table.Arn")
+                table, named = resources_of(statement)
+                if not table:
+                    problems.append(
+                        f"template: {logical_id}: Resource must be !GetAtt Table.Arn (and only its indexes beside it)"
+                    )
+                indexes.setdefault(binary, set()).update(named)
                 listed = statement.get("Action")
                 for action in listed if isinstance(listed, list) else [listed]:
                     service, _, name = str(action).partition(":")
@@ -238,7 +284,8 @@ def main() -> int:
 
     with args.template.open(encoding="utf-8") as f:
         template = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (SafeLoader subclass)
-    policies = granted(template, problems)
+    indexes: dict[str, set[str]] = {}
+    policies = granted(template, problems, indexes)
     for binary in sorted(policies.keys() - FUNCTIONS.keys()):
         problems.append(f"{binary}: in template.yaml but not in tests/check_policies.py FUNCTIONS")
     for binary in sorted(FUNCTIONS.keys() - policies.keys()):
@@ -257,6 +304,12 @@ def main() -> int:
             problems.append(f"{binary}: needs dynamodb:{action} (for {', '.join(why)}) but is not granted it")
         for action in sorted(grant - needed):
             problems.append(f"{binary}: is granted dynamodb:{action}, which none of its calls needs")
+        wanted = {INDEXES[method] for method in FUNCTIONS[binary] if method in INDEXES}
+        named = indexes.get(binary, set())
+        for index in sorted(wanted - named):
+            problems.append(f"{binary}: queries the {index} index but is not granted it")
+        for index in sorted(named - wanted):
+            problems.append(f"{binary}: is granted the {index} index, which none of its calls queries")
 
     return report(
         "IAM policies differ from the calls the functions make",

@@ -11,7 +11,10 @@ use shared::core::clients;
 use shared::core::credentials as auth;
 use shared::core::error::Input;
 use shared::core::model::{Agent, Role};
+use shared::core::webhooks::NewSubscription;
+use shared::edna::webhooks::{SubscriptionList, SubscriptionView, SubscriptionWithSecret};
 use shared::store::AgentStore;
+use shared::webhooks::{self, subscriptions};
 use shared::{App, Error, Result};
 
 #[derive(Parser)]
@@ -32,6 +35,38 @@ enum Command {
     /// Applications: partner apps that call the SuperOffice endpoints with a ticket.
     #[command(subcommand)]
     App(AppCommand),
+    /// Webhook subscriptions: where events are delivered (the API's /api/v1/webhooks).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe a URL; prints its signing secret once.
+    Add {
+        #[arg(long)]
+        url: String,
+        /// An event type to deliver (repeat it); every type when none is given.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// `standard` (Standard Webhooks, the default) or `superoffice`.
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List the subscriptions (never their secrets).
+    List,
+    /// Delete a subscription.
+    Remove {
+        #[arg(long)]
+        id: String,
+    },
+    /// A new signing secret, printed once; the old one keeps signing beside it for 24 h.
+    RotateSecret {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,11 +190,38 @@ async fn run(command: Command) -> Result<serde_json::Value> {
             let app_token = auth::register_application(store, &name).await?;
             json!({"name": name.trim(), "appToken": app_token})
         }
+        Command::Webhook(command) => webhook(app, command).await?,
         Command::Client(ClientCommand::Create { external_id, name }) => {
             let client = clients::create_client(store, Some(&external_id), name.as_deref()).await?;
             json!({"clientId": client.client_id, "externalId": client.external_id, "displayName": client.display_name})
         }
     })
+}
+
+async fn webhook(app: &'static App, command: WebhookCommand) -> Result<serde_json::Value> {
+    let store = &app.store;
+    Ok(match command {
+        WebhookCommand::Add { url, events, format, description } => {
+            let events = (!events.is_empty()).then_some(events);
+            let new = NewSubscription::check(url, events, format, description)?;
+            // The operator's shell is not the deployment: the deployment's setting decides.
+            let allow_loopback_http = webhooks::settings().allow_loopback_http;
+            as_json(&SubscriptionWithSecret::from(&subscriptions::create(store, new, allow_loopback_http).await?))
+        }
+        WebhookCommand::List => {
+            let all = subscriptions::list(store).await?;
+            as_json(&SubscriptionList { items: all.iter().map(SubscriptionView::from).collect() })
+        }
+        WebhookCommand::Remove { id } => as_json(&SubscriptionView::from(&subscriptions::delete(store, &id).await?)),
+        WebhookCommand::RotateSecret { id } => {
+            as_json(&SubscriptionWithSecret::from(&subscriptions::rotate(store, &id).await?))
+        }
+    })
+}
+
+/// The API's own bodies, printed as JSON.
+fn as_json(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 fn agent_json(agent: &Agent) -> serde_json::Value {
