@@ -98,7 +98,11 @@ where
 /// Records with the same partition key keep their order; the partial batch response names the
 /// first record, in the batch's order, that failed or was left undone (records after it that
 /// were done are sent again, which such a consumer must take calmly).
-pub async fn serve_side_by_side<R, H, Fut>(resources: R, name: &'static str, handler: H) -> Result<(), lambda_http::Error>
+pub async fn serve_side_by_side<R, H, Fut>(
+    resources: R,
+    name: &'static str,
+    handler: H,
+) -> Result<(), lambda_http::Error>
 where
     R: Resources,
     H: Fn(R, EventRecord) -> Fut + Copy + Send + Sync + 'static,
@@ -111,7 +115,12 @@ where
 }
 
 /// One batch of [`serve_side_by_side`].
-pub async fn answer_side_by_side<R, H, Fut>(resources: R, name: &str, handler: H, event: LambdaEvent<Event>) -> DynamoDbEventResponse
+pub async fn answer_side_by_side<R, H, Fut>(
+    resources: R,
+    name: &str,
+    handler: H,
+    event: LambdaEvent<Event>,
+) -> DynamoDbEventResponse
 where
     R: Resources,
     H: Fn(R, EventRecord) -> Fut,

@@ -39,7 +39,15 @@ pub async fn run(app: &'static App, sender: &HttpSender, deadline_ms: Option<u64
         Ok(_) => 200,
         Err(err) => status_of(err),
     };
-    invocation.finish(Outcome { kind: KIND, route: NAME, method: "", status, request_id, records: Some(attempts), failed: None });
+    invocation.finish(Outcome {
+        kind: KIND,
+        route: NAME,
+        method: "",
+        status,
+        request_id,
+        records: Some(attempts),
+        failed: None,
+    });
     result
 }
 

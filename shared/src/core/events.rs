@@ -40,7 +40,10 @@ pub enum Subject {
     Thread(ThreadSummary),
     /// `sequence`: the message's position in its thread (1, 2, 3, ...) in the order the thread
     /// took its messages; `None` for a message stored before events were published.
-    Message { message: Message, sequence: Option<u64> },
+    Message {
+        message: Box<Message>,
+        sequence: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +72,7 @@ impl Event {
             id: message_created_id(message.message_id),
             kind: EventType::MessageCreated,
             at: message.created_at,
-            subject: Subject::Message { message, sequence },
+            subject: Subject::Message { message: Box::new(message), sequence },
         }
     }
 
@@ -81,7 +84,7 @@ impl Event {
             id: event_id(&format!("message:{}:status:{}", message.message_id, status.as_str())),
             kind: EventType::MessageStatusUpdated,
             at,
-            subject: Subject::Message { message, sequence },
+            subject: Subject::Message { message: Box::new(message), sequence },
         }
     }
 

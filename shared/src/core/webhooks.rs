@@ -124,7 +124,11 @@ impl Subscription {
 
     /// The secrets that sign at `now`: the current one and one rotated out less than 24 h ago.
     pub fn signing_secrets(&self, now: Timestamp) -> Vec<&Secret> {
-        self.secrets.iter().filter(|secret| secret.until.is_none_or(|until| until > now)).map(|secret| &secret.secret).collect()
+        self.secrets
+            .iter()
+            .filter(|secret| secret.until.is_none_or(|until| until > now))
+            .map(|secret| &secret.secret)
+            .collect()
     }
 
     /// The subscription after a rotation to `secret` at `now`: the current secret keeps signing
@@ -149,7 +153,12 @@ pub struct NewSubscription {
 }
 
 impl NewSubscription {
-    pub fn check(url: String, events: Option<Vec<String>>, format: Option<String>, description: Option<String>) -> Result<Self> {
+    pub fn check(
+        url: String,
+        events: Option<Vec<String>>,
+        format: Option<String>,
+        description: Option<String>,
+    ) -> Result<Self> {
         if url.is_empty() || url.len() > MAX_URL_LENGTH {
             return Err(Error::invalid(Input::WebhookUrl, format!("must be 1 to {MAX_URL_LENGTH} characters")));
         }
@@ -178,7 +187,10 @@ impl NewSubscription {
                 .ok_or_else(|| Error::invalid(Input::WebhookFormat, "must be \"standard\" or \"superoffice\""))?,
         };
         if description.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_LENGTH) {
-            return Err(Error::invalid(Input::WebhookDescription, format!("must be at most {MAX_DESCRIPTION_LENGTH} characters")));
+            return Err(Error::invalid(
+                Input::WebhookDescription,
+                format!("must be at most {MAX_DESCRIPTION_LENGTH} characters"),
+            ));
         }
         Ok(NewSubscription { url, events, format, description })
     }
@@ -249,7 +261,14 @@ pub struct Dispatch {
 }
 
 impl Dispatch {
-    pub fn new(webhook_id: &str, event_id: &str, event_type: EventType, event_at: Timestamp, body: String, now: Timestamp) -> Dispatch {
+    pub fn new(
+        webhook_id: &str,
+        event_id: &str,
+        event_type: EventType,
+        event_at: Timestamp,
+        body: String,
+        now: Timestamp,
+    ) -> Dispatch {
         Dispatch {
             webhook_id: webhook_id.to_owned(),
             event_id: event_id.to_owned(),
@@ -372,8 +391,17 @@ mod tests {
         let events = |names: &[&str]| Some(names.iter().map(|name| name.to_string()).collect());
         let all = NewSubscription::check("https://a.example".into(), None, None, None).unwrap();
         assert_eq!(all.events, EventType::ALL);
-        let some = NewSubscription::check("https://a.example".into(), events(&["thread.closed", "thread.opened", "thread.closed"]), Some("superoffice".into()), None).unwrap();
-        assert_eq!((some.events, some.format), (vec![EventType::ThreadOpened, EventType::ThreadClosed], Format::SuperOffice));
+        let some = NewSubscription::check(
+            "https://a.example".into(),
+            events(&["thread.closed", "thread.opened", "thread.closed"]),
+            Some("superoffice".into()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (some.events, some.format),
+            (vec![EventType::ThreadOpened, EventType::ThreadClosed], Format::SuperOffice)
+        );
         for (url, events, format, field) in [
             ("", None, None, "url"),
             ("https://a.example", events(&["message.deleted"]), None, "events"),

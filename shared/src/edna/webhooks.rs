@@ -225,7 +225,11 @@ mod tests {
     fn cursors_round_trip_and_refuse_what_they_did_not_make() {
         let position = FeedPosition { day: "2026-12-04".into(), key: "0001796230845123456#evt_abc".into() };
         assert_eq!(decode_feed_cursor(&encode_feed_cursor(&position)).unwrap(), position);
-        let key = DispatchKey { webhook_id: "wh_1".into(), event_at: "2026-12-04T10:00:00.5Z".parse().unwrap(), event_id: "evt_1".into() };
+        let key = DispatchKey {
+            webhook_id: "wh_1".into(),
+            event_at: "2026-12-04T10:00:00.5Z".parse().unwrap(),
+            event_id: "evt_1".into(),
+        };
         assert_eq!(decode_dispatch_cursor("wh_1", &encode_dispatch_cursor(&key)).unwrap(), key);
         for cursor in ["", "!!", "bm9waXBl", &URL_SAFE_NO_PAD.encode("2026-13-40|x")] {
             assert!(decode_feed_cursor(cursor).is_err(), "{cursor}");

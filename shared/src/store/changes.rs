@@ -14,12 +14,24 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// A new thread; `first_message` when it was opened by a message (its sequence is 1).
-    ThreadOpened { thread: Thread, first_message: Option<MessagePosition> },
+    ThreadOpened {
+        thread: Thread,
+        first_message: Option<MessagePosition>,
+    },
     /// A message joined the thread as its `sequence`-th.
-    MessageAdded { thread_id: u64, position: MessagePosition, sequence: u64 },
-    ThreadClosed { thread: Thread, at: Timestamp },
+    MessageAdded {
+        thread_id: u64,
+        position: MessagePosition,
+        sequence: u64,
+    },
+    ThreadClosed {
+        thread: Thread,
+        at: Timestamp,
+    },
     /// The message's delivery status moved (the image after the move).
-    StatusMoved { message: Message },
+    StatusMoved {
+        message: Box<Message>,
+    },
 }
 
 /// The changes one stream record holds (none for items that publish nothing). A record whose
@@ -44,7 +56,7 @@ pub fn changes_of(record: &StreamRecord) -> Result<Vec<Change>> {
             if new.status == before.status {
                 return Ok(Vec::new());
             }
-            Ok(vec![Change::StatusMoved { message: Message::from(new) }])
+            Ok(vec![Change::StatusMoved { message: Box::new(Message::from(new)) }])
         }
         _ => Ok(Vec::new()),
     }
@@ -54,7 +66,7 @@ fn thread_changes(before: Option<ThreadRecord>, new: ThreadRecord) -> Vec<Change
     let position = |record: &ThreadRecord| {
         record
             .last_message_id
-            .map(|message_id| MessagePosition { at_micros: record.last_message_time.as_microsecond() as i64, message_id })
+            .map(|message_id| MessagePosition { at_micros: record.last_message_time.as_microsecond(), message_id })
     };
     let mut changes = Vec::new();
     match before {
@@ -66,11 +78,7 @@ fn thread_changes(before: Option<ThreadRecord>, new: ThreadRecord) -> Vec<Change
             if new.message_count > before.message_count
                 && let Some(position) = position(&new)
             {
-                changes.push(Change::MessageAdded {
-                    thread_id: new.thread_id,
-                    position,
-                    sequence: new.message_count,
-                });
+                changes.push(Change::MessageAdded { thread_id: new.thread_id, position, sequence: new.message_count });
             }
             let closed = new.closed_at.unwrap_or(new.last_message_time);
             let thread = Thread::from(new);
@@ -83,9 +91,8 @@ fn thread_changes(before: Option<ThreadRecord>, new: ThreadRecord) -> Vec<Change
 }
 
 fn decode<T: for<'de> serde::Deserialize<'de>>(image: &serde_dynamo::Item) -> Result<T> {
-    serde_dynamo::from_item(image.clone()).map_err(|_| {
-        Error::invalid(Input::StreamRecord, format!("an image that is not a {}", short_type_name::<T>()))
-    })
+    serde_dynamo::from_item(image.clone())
+        .map_err(|_| Error::invalid(Input::StreamRecord, format!("an image that is not a {}", short_type_name::<T>())))
 }
 
 fn short_type_name<T>() -> &'static str {

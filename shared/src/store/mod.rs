@@ -16,10 +16,10 @@ pub use metrics::RequestCounter;
 use std::time::Duration;
 
 use crate::Result;
+use crate::core::events::EventType;
 use crate::core::model::{
     Agent, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, Thread,
 };
-use crate::core::events::EventType;
 use crate::core::sending::Received;
 use crate::core::webhooks::{Dispatch, DispatchKey, DispatchStatus, Secret, Subscription};
 
@@ -342,7 +342,12 @@ pub trait WebhookStore {
     async fn delete_webhook(&self, webhook_id: &str) -> Result<Option<Subscription>>;
     /// Makes `secret` the current one, the current one signing beside it for 24 h; `None` when
     /// there is no such subscription.
-    async fn rotate_secret(&self, webhook_id: &str, secret: Secret, now: jiff::Timestamp) -> Result<Option<Subscription>>;
+    async fn rotate_secret(
+        &self,
+        webhook_id: &str,
+        secret: Secret,
+        now: jiff::Timestamp,
+    ) -> Result<Option<Subscription>>;
     /// Stops deliveries to the subscription (its receiver answered 410).
     async fn disable_webhook(&self, webhook_id: &str) -> Result<()>;
 
@@ -351,7 +356,12 @@ pub trait WebhookStore {
     /// Takes the next attempt of a pending delivery that is due at `now`, counting it: one
     /// sender wins, the others get `None`. The delivery is due again at `lease_until`, so an
     /// attempt whose sender died is taken up again.
-    async fn claim_dispatch(&self, key: &DispatchKey, now: jiff::Timestamp, lease_until: jiff::Timestamp) -> Result<Option<Dispatch>>;
+    async fn claim_dispatch(
+        &self,
+        key: &DispatchKey,
+        now: jiff::Timestamp,
+        lease_until: jiff::Timestamp,
+    ) -> Result<Option<Dispatch>>;
     /// Records the outcome of the attempt `dispatch.attempts` (still the latest).
     async fn finish_attempt(&self, dispatch: &Dispatch) -> Result<()>;
     /// Pending deliveries of the subscription due by `now`, oldest due first.
@@ -366,5 +376,11 @@ pub trait WebhookStore {
     ) -> Result<DispatchPage>;
     /// Makes every delivery of events in `[since, until]` pending again, with no attempt made;
     /// how many.
-    async fn replay_dispatches(&self, webhook_id: &str, since: jiff::Timestamp, until: jiff::Timestamp, now: jiff::Timestamp) -> Result<u64>;
+    async fn replay_dispatches(
+        &self,
+        webhook_id: &str,
+        since: jiff::Timestamp,
+        until: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Result<u64>;
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::records::stored_enum;
 use crate::core::events::EventType;
-use crate::core::webhooks::{Dispatch, DispatchStatus, Format, Secret, SigningSecret, Subscription, SubscriptionStatus};
+use crate::core::webhooks::{
+    Dispatch, DispatchStatus, Format, Secret, SigningSecret, Subscription, SubscriptionStatus,
+};
 use crate::store::RecordedEvent;
 use crate::{Error, Result};
 
@@ -207,10 +209,11 @@ mod tests {
     #[test]
     fn a_subscription_round_trips_its_item_secrets_included() {
         let now = Timestamp::now();
-        let subscription = NewSubscription::check("https://a.example/h".into(), None, Some("superoffice".into()), Some("crm".into()))
-            .unwrap()
-            .into_subscription(new_webhook_id(), now)
-            .rotated(Secret::generate(), now);
+        let subscription =
+            NewSubscription::check("https://a.example/h".into(), None, Some("superoffice".into()), Some("crm".into()))
+                .unwrap()
+                .into_subscription(new_webhook_id(), now)
+                .rotated(Secret::generate(), now);
         let record = SubscriptionRecord::from(&subscription);
         let item = to_item(&record).unwrap();
         assert!(item.contains_key(attr::STATUS.name()) && item.contains_key(attr::SECRETS.name()));
@@ -219,7 +222,8 @@ mod tests {
 
     #[test]
     fn expression_attributes_are_fields_of_the_dispatch_record() {
-        let dispatch = Dispatch::new("wh_1", "evt_1", EventType::ThreadOpened, Timestamp::now(), "{}".into(), Timestamp::now());
+        let dispatch =
+            Dispatch::new("wh_1", "evt_1", EventType::ThreadOpened, Timestamp::now(), "{}".into(), Timestamp::now());
         let record = DispatchRecord {
             webhook_id: dispatch.webhook_id.clone(),
             event_id: dispatch.event_id.clone(),
@@ -250,7 +254,10 @@ mod tests {
         ] {
             assert!(item.contains_key(name.name()), "no {name:?}");
         }
-        assert_eq!(attr::spelling(StoredDispatchStatus::from(DispatchStatus::Pending)), aws_sdk_dynamodb::types::AttributeValue::S("PENDING".into()));
+        assert_eq!(
+            attr::spelling(StoredDispatchStatus::from(DispatchStatus::Pending)),
+            aws_sdk_dynamodb::types::AttributeValue::S("PENDING".into())
+        );
     }
 
     #[test]

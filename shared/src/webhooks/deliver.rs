@@ -46,7 +46,10 @@ pub fn headers(subscription: &Subscription, dispatch: &Dispatch, now: Timestamp)
             let timestamp = now.as_second();
             headers.push(("webhook-id", dispatch.event_id.clone()));
             headers.push(("webhook-timestamp", timestamp.to_string()));
-            headers.push(("webhook-signature", signing::standard(&secrets, &dispatch.event_id, timestamp, &dispatch.body)));
+            headers.push((
+                "webhook-signature",
+                signing::standard(&secrets, &dispatch.event_id, timestamp, &dispatch.body),
+            ));
         }
         Format::SuperOffice => {
             let event = serde_json::from_str::<serde_json::Value>(&dispatch.body).ok();
@@ -61,7 +64,12 @@ pub fn headers(subscription: &Subscription, dispatch: &Dispatch, now: Timestamp)
 
 /// Makes the next attempt of the delivery `key` if it is due and nobody else is making it, and
 /// records what came of it. `Ok(false)` when there was nothing to do.
-pub async fn attempt<S: WebhookStore, T: Transport>(store: &S, transport: &T, settings: &Settings, key: &DispatchKey) -> Result<bool> {
+pub async fn attempt<S: WebhookStore, T: Transport>(
+    store: &S,
+    transport: &T,
+    settings: &Settings,
+    key: &DispatchKey,
+) -> Result<bool> {
     let now = Timestamp::now();
     let Some(mut dispatch) = store.claim_dispatch(key, now, now + LEASE).await? else { return Ok(false) };
     let subscription = store.webhook(&key.webhook_id).await?;
@@ -105,7 +113,11 @@ pub async fn attempt<S: WebhookStore, T: Transport>(store: &S, transport: &T, se
 
 /// The next try on the schedule, or `FAILED` when it is spent (or the subscription is gone).
 fn schedule(dispatch: &mut Dispatch, active: bool, retry_after: Option<Duration>, settings: &Settings, now: Timestamp) {
-    let pause = if active { next_retry(dispatch.attempts, retry_after, rand::random::<f64>(), settings.retry_scale) } else { None };
+    let pause = if active {
+        next_retry(dispatch.attempts, retry_after, rand::random::<f64>(), settings.retry_scale)
+    } else {
+        None
+    };
     match pause.and_then(|pause| jiff::SignedDuration::try_from(pause).ok()) {
         Some(pause) => {
             dispatch.status = DispatchStatus::Pending;
@@ -118,7 +130,13 @@ fn schedule(dispatch: &mut Dispatch, active: bool, retry_after: Option<Duration>
     }
 }
 
-async fn send<T: Transport>(transport: &T, settings: &Settings, subscription: &Subscription, dispatch: &Dispatch, now: Timestamp) -> AttemptResult {
+async fn send<T: Transport>(
+    transport: &T,
+    settings: &Settings,
+    subscription: &Subscription,
+    dispatch: &Dispatch,
+    now: Timestamp,
+) -> AttemptResult {
     // Checked again at every attempt: the name may resolve elsewhere now (the transport checks
     // the addresses it connects to once more).
     let target = match guard::check_url(&subscription.url, settings.allow_loopback_http).await {
@@ -132,7 +150,12 @@ async fn send<T: Transport>(transport: &T, settings: &Settings, subscription: &S
 /// Works through every enabled subscription's due deliveries, the subscriptions side by side
 /// (a slow receiver holds up only its own), each one's in the order they fell due, until none
 /// is due or `until` comes. How many attempts were made.
-pub async fn sweep<S: WebhookStore, T: Transport>(store: &S, transport: &T, settings: &Settings, until: std::time::Instant) -> Result<u64> {
+pub async fn sweep<S: WebhookStore, T: Transport>(
+    store: &S,
+    transport: &T,
+    settings: &Settings,
+    until: std::time::Instant,
+) -> Result<u64> {
     let subscriptions = store.webhooks().await?;
     let lanes = subscriptions
         .iter()
@@ -155,7 +178,13 @@ pub async fn sweep<S: WebhookStore, T: Transport>(store: &S, transport: &T, sett
     }
 }
 
-async fn lane<S: WebhookStore, T: Transport>(store: &S, transport: &T, settings: &Settings, webhook_id: &str, until: std::time::Instant) -> Result<u64> {
+async fn lane<S: WebhookStore, T: Transport>(
+    store: &S,
+    transport: &T,
+    settings: &Settings,
+    webhook_id: &str,
+    until: std::time::Instant,
+) -> Result<u64> {
     let mut made = 0;
     loop {
         // Leave an attempt's time before the end: an attempt is not cut short.

@@ -37,7 +37,12 @@ fn blocked_v4(ip: Ipv4Addr) -> Option<&'static str> {
     } else if ip.is_link_local() {
         // 169.254.169.254, the cloud's metadata service, is one of these.
         Some("a link-local or metadata address")
-    } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_documentation() || a == 0 || a >= 240
+    } else if ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || a >= 240
     {
         Some("a reserved address")
     } else {

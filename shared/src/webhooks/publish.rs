@@ -15,7 +15,11 @@ use crate::{Error, Result};
 
 /// Everything a record of the stream publishes. Idempotent: a batch the stream delivers again
 /// finds its events recorded and its deliveries made, and adds nothing.
-pub async fn publish<S>(store: &S, record: &aws_lambda_events::event::dynamodb::EventRecord, context: &str) -> Result<()>
+pub async fn publish<S>(
+    store: &S,
+    record: &aws_lambda_events::event::dynamodb::EventRecord,
+    context: &str,
+) -> Result<()>
 where
     S: ThreadStore + ClientStore + EventStore + WebhookStore,
 {
@@ -44,7 +48,8 @@ async fn events_of<S: ThreadStore + ClientStore + EventStore>(store: &S, change:
             let thread_id = thread.thread_id;
             let mut events = vec![Event::thread_opened(threads::summary(store, thread).await?)];
             if let Some(position) = first_message {
-                let message = store.message_at(thread_id, position).await?.ok_or_else(|| missing(position.message_id))?;
+                let message =
+                    store.message_at(thread_id, position).await?.ok_or_else(|| missing(position.message_id))?;
                 events.push(Event::message_created(message, Some(1)));
             }
             events
@@ -57,7 +62,7 @@ async fn events_of<S: ThreadStore + ClientStore + EventStore>(store: &S, change:
         Change::StatusMoved { message } => {
             // The sequence was fixed when the message was published.
             let created = store.event(&message_created_id(message.message_id)).await?;
-            vec![Event::status_updated(message, created.and_then(|event| event.sequence))]
+            vec![Event::status_updated(*message, created.and_then(|event| event.sequence))]
         }
     })
 }
@@ -104,9 +109,11 @@ async fn fan_out<S: WebhookStore>(
         .map(|subscription| {
             let body = match subscription.format {
                 Format::Standard => recorded.body.clone(),
-                Format::SuperOffice => {
-                    render::superoffice(event, context, subscription.description.as_deref().unwrap_or(&subscription.id))?
-                }
+                Format::SuperOffice => render::superoffice(
+                    event,
+                    context,
+                    subscription.description.as_deref().unwrap_or(&subscription.id),
+                )?,
             };
             Ok(Dispatch::new(&subscription.id, &recorded.event_id, event.kind, recorded.at, body, now))
         })

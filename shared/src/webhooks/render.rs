@@ -22,7 +22,7 @@ struct StandardEvent<'a> {
 #[serde(rename_all = "camelCase")]
 enum Data {
     Thread(ThreadView),
-    Message(SequencedMessage),
+    Message(Box<SequencedMessage>),
 }
 
 #[derive(Serialize)]
@@ -37,9 +37,10 @@ struct SequencedMessage {
 pub fn standard(event: &Event) -> Result<String> {
     let data = match &event.subject {
         Subject::Thread(summary) => Data::Thread(ThreadView::from(summary.clone())),
-        Subject::Message { message, sequence } => {
-            Data::Message(SequencedMessage { message: MessageView::from(message.clone()), sequence: *sequence })
-        }
+        Subject::Message { message, sequence } => Data::Message(Box::new(SequencedMessage {
+            message: MessageView::from((**message).clone()),
+            sequence: *sequence,
+        })),
     };
     let body = StandardEvent { id: &event.id, kind: event.kind.as_str(), timestamp: event.at, data };
     serde_json::to_string(&body).map_err(Error::internal)
@@ -67,7 +68,9 @@ pub fn superoffice(event: &Event, context: &str, webhook_name: &str) -> Result<S
         (Subject::Thread(summary), EventType::ThreadOpened) => {
             ("chatsession.created", "chatsession", summary.thread.thread_id, vec!["ChatSessionId", "Status"], 0)
         }
-        (Subject::Thread(summary), _) => ("chatsession.changed", "chatsession", summary.thread.thread_id, vec!["Status"], 0),
+        (Subject::Thread(summary), _) => {
+            ("chatsession.changed", "chatsession", summary.thread.thread_id, vec!["Status"], 0)
+        }
         (Subject::Message { message, .. }, EventType::MessageCreated) => (
             "chatmessage.created",
             "chatmessage",
@@ -133,7 +136,10 @@ mod tests {
         assert_eq!(body["type"], "message.created");
         assert_eq!(body["timestamp"], "2026-12-02T17:00:45.123456Z");
         let data = &body["data"]["message"];
-        assert_eq!((data["id"].as_u64(), data["threadId"].as_u64(), data["sequence"].as_u64()), (Some(301), Some(41), Some(2)));
+        assert_eq!(
+            (data["id"].as_u64(), data["threadId"].as_u64(), data["sequence"].as_u64()),
+            (Some(301), Some(41), Some(2))
+        );
         assert_eq!((data["direction"].as_str(), data["agentId"].as_u64()), (Some("OUTGOING"), Some(3)));
         assert_eq!(data["status"], "ACCEPTED");
     }
@@ -143,7 +149,8 @@ mod tests {
         let at: jiff::Timestamp = "2026-12-02T17:00:45.123456Z".parse().unwrap();
         let (start_time, last_message_time, status) = (at, at, ThreadStatus::Open);
         let thread = Thread { thread_id: 41, client_id: 7, status, start_time, last_message_time, message_count: 1 };
-        let summary = ThreadSummary { thread, client_external_id: Some("customer-42".into()), client_display_name: None };
+        let summary =
+            ThreadSummary { thread, client_external_id: Some("customer-42".into()), client_display_name: None };
         let body: Value = serde_json::from_str(&standard(&Event::thread_opened(summary)).unwrap()).unwrap();
         assert_eq!(body["type"], "thread.opened");
         assert_eq!(body["data"]["thread"]["id"], 41);
@@ -158,13 +165,26 @@ mod tests {
         let again: Value = serde_json::from_str(&superoffice(&event, "cust1", "crm").unwrap()).unwrap();
         assert_eq!(first["EventId"], again["EventId"]);
         assert_eq!(first["EventId"].as_str().unwrap().len(), 36);
-        assert_eq!((first["Event"].as_str(), first["Entity"].as_str()), (Some("chatmessage.created"), Some("chatmessage")));
+        assert_eq!(
+            (first["Event"].as_str(), first["Entity"].as_str()),
+            (Some("chatmessage.created"), Some("chatmessage"))
+        );
         assert_eq!((first["PrimaryKey"].as_u64(), first["ChangedByAssociateId"].as_u64()), (Some(301), Some(3)));
         assert_eq!((first["ContextIdentifier"].as_str(), first["WebhookName"].as_str()), (Some("cust1"), Some("crm")));
         let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["EventId", "Timestamp", "Changes", "Event", "PrimaryKey", "Entity", "ContextIdentifier", "ChangedByAssociateId", "WebhookName"]
+            [
+                "EventId",
+                "Timestamp",
+                "Changes",
+                "Event",
+                "PrimaryKey",
+                "Entity",
+                "ContextIdentifier",
+                "ChangedByAssociateId",
+                "WebhookName"
+            ]
         );
     }
 }

@@ -16,7 +16,11 @@ pub const FEED_SETTLING: std::time::Duration = std::time::Duration::from_secs(5)
 
 /// A subscription made: its URL checked (form, scheme, every address it resolves to), its secret
 /// new. The answer is the only one that shows the secret.
-pub async fn create(store: &impl WebhookStore, new: NewSubscription, allow_loopback_http: bool) -> Result<Subscription> {
+pub async fn create(
+    store: &impl WebhookStore,
+    new: NewSubscription,
+    allow_loopback_http: bool,
+) -> Result<Subscription> {
     guard::check_url(&new.url, allow_loopback_http).await?;
     let subscription = new.into_subscription(new_webhook_id(), Timestamp::now());
     store.create_webhook(&subscription).await?;

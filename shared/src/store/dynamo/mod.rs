@@ -7,7 +7,6 @@ mod idempotency;
 mod threads;
 mod webhooks;
 
-
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};

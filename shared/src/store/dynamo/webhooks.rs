@@ -144,7 +144,8 @@ impl WebhookStore for DynamoStore {
                 .await;
             match sent {
                 Ok(_) => return Ok(Some(rotated)),
-                Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {}
+                Err(err)
+                    if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {}
                 Err(err) => return Err(storage_error(err)),
             }
         }
@@ -164,7 +165,9 @@ impl WebhookStore for DynamoStore {
         match sent {
             Ok(_) => Ok(()),
             // Deleted meanwhile: nothing to disable.
-            Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => Ok(()),
+            Err(err) if matches!(err.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
             Err(err) => Err(storage_error(err)),
         }
     }
@@ -189,7 +192,12 @@ impl WebhookStore for DynamoStore {
         }
     }
 
-    async fn claim_dispatch(&self, key: &DispatchKey, now: Timestamp, lease_until: Timestamp) -> Result<Option<Dispatch>> {
+    async fn claim_dispatch(
+        &self,
+        key: &DispatchKey,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Dispatch>> {
         let names = [attr::STATUS, attr::ATTEMPTS, attr::LAST_ATTEMPT_AT, attr::NEXT_ATTEMPT_AT, attr::DUE_AT];
         let [status, tries, last, next, due] = names.map(|name| name.placeholder());
         // Due and pending: of two senders that both saw it due, the first moves `dueAt` past
@@ -223,18 +231,14 @@ impl WebhookStore for DynamoStore {
         let mut names = vec![attr::STATUS, attr::ATTEMPTS, attr::NEXT_ATTEMPT_AT, attr::DUE_WEBHOOK, attr::DUE_AT];
         let mut sets = vec![format!("{} = :status", attr::STATUS.placeholder())];
         let mut removes = Vec::new();
-        let mut values: Item = HashMap::from([
-            (":status".into(), spelling(record.status)),
-            (":tries".into(), n(record.attempts)),
-        ]);
-        let mut set_or_remove = |name: attr::Attr, key: &str, value: Option<AttributeValue>| {
-            match value {
-                Some(value) => {
-                    sets.push(format!("{} = {key}", name.placeholder()));
-                    values.insert(key.into(), value);
-                }
-                None => removes.push(name.placeholder()),
+        let mut values: Item =
+            HashMap::from([(":status".into(), spelling(record.status)), (":tries".into(), n(record.attempts))]);
+        let mut set_or_remove = |name: attr::Attr, key: &str, value: Option<AttributeValue>| match value {
+            Some(value) => {
+                sets.push(format!("{} = {key}", name.placeholder()));
+                values.insert(key.into(), value);
             }
+            None => removes.push(name.placeholder()),
         };
         set_or_remove(attr::NEXT_ATTEMPT_AT, ":next", record.next_attempt_at.map(|at| s(&at.to_string())));
         set_or_remove(attr::DUE_WEBHOOK, ":due_webhook", record.due_webhook.as_deref().map(s));
@@ -344,7 +348,13 @@ impl WebhookStore for DynamoStore {
         }
     }
 
-    async fn replay_dispatches(&self, webhook_id: &str, since: Timestamp, until: Timestamp, now: Timestamp) -> Result<u64> {
+    async fn replay_dispatches(
+        &self,
+        webhook_id: &str,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64> {
         let pages = self
             .client
             .query()
@@ -364,10 +374,8 @@ impl WebhookStore for DynamoStore {
             .items()
             .send();
         let items: Vec<Item> = pages.try_collect().await.map_err(storage_error)?;
-        let keys: Vec<DispatchKey> = items
-            .iter()
-            .filter_map(|item| key_of(webhook_id, item.get(attr::SK.name())?.as_s().ok()?))
-            .collect();
+        let keys: Vec<DispatchKey> =
+            items.iter().filter_map(|item| key_of(webhook_id, item.get(attr::SK.name())?.as_s().ok()?)).collect();
         let count = keys.len() as u64;
         futures::stream::iter(keys.into_iter().map(|key| self.reset_dispatch(key, now)))
             .buffer_unordered(REPLAY_CONCURRENCY)
@@ -381,7 +389,15 @@ impl DynamoStore {
     /// A delivery made pending again with no attempt made (the sender's stream filter takes it
     /// up at once); the attempts and answer of its last round are forgotten.
     async fn reset_dispatch(&self, key: DispatchKey, now: Timestamp) -> Result<()> {
-        let names = [attr::STATUS, attr::ATTEMPTS, attr::NEXT_ATTEMPT_AT, attr::DUE_WEBHOOK, attr::DUE_AT, attr::LAST_ERROR, attr::PK];
+        let names = [
+            attr::STATUS,
+            attr::ATTEMPTS,
+            attr::NEXT_ATTEMPT_AT,
+            attr::DUE_WEBHOOK,
+            attr::DUE_AT,
+            attr::LAST_ERROR,
+            attr::PK,
+        ];
         let [status, tries, next, due_webhook, due_at, error, pk] = names.map(|name| name.placeholder());
         self.update_item(keys::dispatch(&key))
             .update_expression(format!(
