@@ -86,7 +86,7 @@ FUNCTIONS: dict[str, set[str]] = {
     "not-found": set(),
     # webhooks::subscriptions: a subscription made, listed, read, deleted (answering what it was),
     # its secret rotated (read, then replaced under the condition that it is what was read).
-    "create-webhook": EDNA_AUTH | {"create_webhook"},
+    "create-webhook": EDNA_AUTH | IDEMPOTENCY | {"create_webhook"},
     "list-webhooks": EDNA_AUTH | {"webhooks"},
     "get-webhook": EDNA_AUTH | {"webhook"},
     "delete-webhook": EDNA_AUTH | {"delete_webhook"},

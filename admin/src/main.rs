@@ -206,7 +206,7 @@ async fn webhook(app: &'static App, command: WebhookCommand) -> Result<serde_jso
             let new = NewSubscription::check(url, events, format, description)?;
             // The operator's shell is not the deployment: the deployment's setting decides.
             let allow_loopback_http = webhooks::settings().allow_loopback_http;
-            as_json(&SubscriptionWithSecret::from(&subscriptions::create(store, new, allow_loopback_http).await?))
+            as_json(&SubscriptionWithSecret::from(&subscriptions::create(store, new, allow_loopback_http, None).await?))
         }
         WebhookCommand::List => {
             let all = subscriptions::list(store).await?;

@@ -18,6 +18,7 @@ impl Endpoint for CreateWebhook {
     type Found = ();
     const ROUTE: Route = super::CREATE_WEBHOOK;
     const ROLES: &'static [Role] = WEBHOOK_ROLES;
+    const IDEMPOTENT: bool = true;
 
     fn parse(request: &ApiRequest) -> Result<NewSubscription> {
         edna::body::<WebhookRequest>(request).and_then(WebhookRequest::validate)
@@ -28,7 +29,10 @@ impl Endpoint for CreateWebhook {
     }
 
     async fn run(app: &'static App, call: Call<Agent, NewSubscription, ()>) -> Result<Reply> {
-        let subscription = subscriptions::create(&app.store, call.input, settings().allow_loopback_http).await?;
-        edna::json(201, &SubscriptionWithSecret::from(&subscription))
+        let Call { input, once, .. } = call;
+        let allow_loopback_http = settings().allow_loopback_http;
+        let outcome = once.run(|claim| subscriptions::create(&app.store, input, allow_loopback_http, claim)).await?;
+        let reply = edna::json(201, &SubscriptionWithSecret::from(&outcome.value))?;
+        Ok(if outcome.replayed { reply.with_header("idempotent-replayed", "true") } else { reply })
     }
 }

@@ -333,7 +333,9 @@ pub trait EventStore {
 /// Webhook subscriptions and their deliveries.
 #[allow(async_fn_in_trait)]
 pub trait WebhookStore {
-    async fn create_webhook(&self, subscription: &Subscription) -> Result<()>;
+    /// Writes a new subscription, and the completed idempotency record when a key was claimed
+    /// (in the same transaction).
+    async fn create_webhook(&self, subscription: &Subscription, key: Option<&CompletedKey>) -> Result<()>;
     /// Every subscription (one partition: there are few).
     async fn webhooks(&self) -> Result<Vec<Subscription>>;
     async fn webhook(&self, webhook_id: &str) -> Result<Option<Subscription>>;

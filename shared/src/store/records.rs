@@ -524,11 +524,11 @@ struct SessionReplay {
     client_display_name: Option<String>,
 }
 
-fn to_json(value: &impl Serialize) -> Result<String> {
+pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(Error::internal)
 }
 
-fn from_json<T: DeserializeOwned>(stored: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(stored: &str) -> Result<T> {
     serde_json::from_str(stored).map_err(|_| Error::internal("a stored idempotent result does not decode"))
 }
 

@@ -109,6 +109,18 @@ impl TryFrom<SubscriptionRecord> for Subscription {
     }
 }
 
+/// A subscription's creation keeps the subscription for a retry with the same `Idempotency-Key`
+/// (secret included: the retry gets the same answer, which is the one that shows it).
+impl crate::core::idempotency::Replayable for Subscription {
+    fn to_replay(&self) -> Result<String> {
+        super::records::to_json(&SubscriptionRecord::from(self))
+    }
+
+    fn from_replay(stored: &str) -> Result<Self> {
+        super::records::from_json::<SubscriptionRecord>(stored).and_then(Subscription::try_from)
+    }
+}
+
 /// An `EVENT#` item: the event as its standard body, and what finds it (the feed's keys, the
 /// message it is about and the message's sequence).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use super::guard;
 use crate::core::error::Input;
+use crate::core::idempotency::KeyClaimed;
 use crate::core::webhooks::{DispatchKey, DispatchStatus, NewSubscription, Secret, Subscription, new_webhook_id};
 use crate::store::{DispatchPage, EventPage, EventStore, FeedPosition, WebhookStore};
 use crate::{Error, Result};
@@ -20,10 +21,12 @@ pub async fn create(
     store: &impl WebhookStore,
     new: NewSubscription,
     allow_loopback_http: bool,
+    claim: Option<KeyClaimed>,
 ) -> Result<Subscription> {
     guard::check_url(&new.url, allow_loopback_http).await?;
     let subscription = new.into_subscription(new_webhook_id(), Timestamp::now());
-    store.create_webhook(&subscription).await?;
+    let completed = claim.map(|claim| claim.complete(&subscription)).transpose()?;
+    store.create_webhook(&subscription, completed.as_ref()).await?;
     Ok(subscription)
 }
 

@@ -17,7 +17,7 @@ use crate::store::attributes::{self as attr, spelling};
 use crate::store::webhook_records::{
     DispatchRecord, StoredDispatchStatus, StoredSubscriptionStatus, SubscriptionRecord, sortable,
 };
-use crate::store::{DispatchPage, WebhookStore, Write, keys};
+use crate::store::{CompletedKey, DispatchPage, WebhookStore, Write, keys};
 use crate::{Error, Result};
 
 /// How long a delivery is kept (listed, replayable).
@@ -58,18 +58,17 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &
 }
 
 impl WebhookStore for DynamoStore {
-    async fn create_webhook(&self, subscription: &Subscription) -> Result<()> {
+    async fn create_webhook(&self, subscription: &Subscription, key: Option<&CompletedKey>) -> Result<()> {
         let item = entity(keys::webhook(&subscription.id), "WEBHOOK", &SubscriptionRecord::from(subscription))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(format!("attribute_not_exists({})", attr::PK.placeholder()))
-            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
-            .send()
-            .await
-            .map_err(storage_error)?;
-        Ok(())
+        let mut items = vec![self.put_new(item)?];
+        if let Some(key) = key {
+            items.push(self.completed_key_item(key)?);
+        }
+        match self.transact(items).await? {
+            Write::Done => Ok(()),
+            // Ids are 128 random bits, and the key's record is the claim's own.
+            Write::Refused => Err(Error::internal("a new subscription's write was refused")),
+        }
     }
 
     async fn webhooks(&self) -> Result<Vec<Subscription>> {
