@@ -19,6 +19,9 @@ use crate::http::status_of;
 use crate::invocation::{Invocation, Outcome, Resources};
 use crate::{Error, Result};
 
+/// One record of a batch, as consumers get it.
+pub use aws_lambda_events::event::dynamodb::EventRecord as Record;
+
 /// The log line's `kind` for a batch.
 pub const KIND: &str = "stream-batch";
 

@@ -470,3 +470,150 @@ impl CapturedLog {
         self.requests().pop().expect("a request's log line")
     }
 }
+
+/// A record of the table's stream as Lambda delivers it: `INSERT` (no old image) or `MODIFY`,
+/// keyed by the image's `pk` and `sk`, with a sequence number later than any before.
+pub fn stream_record(
+    new_image: serde_dynamo::Item,
+    old_image: Option<serde_dynamo::Item>,
+) -> aws_lambda_events::event::dynamodb::EventRecord {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: AtomicU64 = AtomicU64::new(17_000_000);
+    let key = |name: &str| new_image.get(name).cloned().map(|value| (name.to_owned(), value));
+    let keys: serde_dynamo::Item =
+        key("pk").into_iter().chain(key("sk")).collect::<std::collections::HashMap<_, _>>().into();
+    let name = if old_image.is_some() { "MODIFY" } else { "INSERT" };
+    let sequence = format!("44215845000000000{:011}", SEQUENCE.fetch_add(1, Ordering::Relaxed));
+    let record = json!({
+        "eventID": uuid::Uuid::new_v4().simple().to_string(),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": jiff::Timestamp::now().as_second(),
+            "Keys": serde_json::to_value(&keys).unwrap(),
+            "NewImage": serde_json::to_value(&new_image).unwrap(),
+            "OldImage": old_image.map(|image| serde_json::to_value(&image).unwrap()),
+            "SequenceNumber": sequence,
+            "SizeBytes": 512,
+            "StreamViewType": "NEW_AND_OLD_IMAGES"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/chat-center/stream/2026-12-02T00:00:00.000"
+    });
+    serde_json::from_value(record).expect("a stream record Lambda would send")
+}
+
+/// A batch of stream records, with 20 s of the invocation left.
+pub fn stream_batch(
+    records: Vec<aws_lambda_events::event::dynamodb::EventRecord>,
+) -> lambda_http::lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event> {
+    let mut payload = aws_lambda_events::event::dynamodb::Event::default();
+    payload.records = records;
+    let mut context = lambda_http::lambda_runtime::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    context.deadline = (jiff::Timestamp::now().as_millisecond() + 20_000) as u64;
+    lambda_http::lambda_runtime::LambdaEvent::new(payload, context)
+}
+
+/// A webhook receiver on 127.0.0.1: records every request it gets (headers in lower case, body)
+/// and answers each with the next of its scripted answers (then 200), after an optional delay.
+pub struct Receiver {
+    pub url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<ReceivedRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+    /// When the request had arrived whole.
+    pub at: std::time::Instant,
+}
+
+/// One scripted answer: a status, extra headers, and how long to wait before answering.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub delay: std::time::Duration,
+}
+
+impl Answer {
+    pub fn status(status: u16) -> Answer {
+        Answer { status, headers: Vec::new(), delay: std::time::Duration::ZERO }
+    }
+}
+
+impl Receiver {
+    pub async fn start(script: Vec<Answer>) -> Receiver {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(script)));
+        let (seen, answers) = (received.clone(), script.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (seen, answers) = (seen.clone(), answers.clone());
+                tokio::spawn(async move {
+                    let mut data = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    let (head_end, length) = loop {
+                        let Ok(read) = socket.read(&mut buffer).await else { return };
+                        if read == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buffer[..read]);
+                        if let Some(end) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|line| line.strip_prefix("content-length:"))
+                                .and_then(|value| value.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (end + 4, length);
+                        }
+                    };
+                    while data.len() < head_end + length {
+                        let Ok(read) = socket.read(&mut buffer).await else { return };
+                        if read == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buffer[..read]);
+                    }
+                    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+                    let headers = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|line| line.split_once(':'))
+                        .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
+                        .collect();
+                    let body = String::from_utf8_lossy(&data[head_end..head_end + length]).to_string();
+                    seen.lock().unwrap().push(ReceivedRequest { headers, body, at: std::time::Instant::now() });
+                    let answer = answers.lock().unwrap().pop_front().unwrap_or(Answer::status(200));
+                    tokio::time::sleep(answer.delay).await;
+                    let mut response =
+                        format!("HTTP/1.1 {} X\r\ncontent-length: 0\r\nconnection: close\r\n", answer.status);
+                    for (name, value) in &answer.headers {
+                        response.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    response.push_str("\r\n");
+                    let _ = socket.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        Receiver { url, received, task }
+    }
+
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

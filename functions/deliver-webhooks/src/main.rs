@@ -4,3 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::consumers::deliver_webhooks::serve().await
 }
+
+#[cfg(test)]
+mod tests;

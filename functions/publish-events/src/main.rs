@@ -4,3 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::consumers::publish_events::serve().await
 }
+
+#[cfg(test)]
+mod tests;

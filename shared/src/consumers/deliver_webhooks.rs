@@ -9,7 +9,7 @@ use crate::core::error::Input;
 use crate::core::webhooks::DispatchKey;
 use crate::webhooks::deliver;
 use crate::webhooks::sender::HttpSender;
-use crate::webhooks::settings;
+use crate::webhooks::{Settings, settings};
 use crate::{App, Error, Result};
 
 pub const NAME: &str = "deliver-webhooks";
@@ -28,13 +28,23 @@ fn sender() -> &'static HttpSender {
 }
 
 pub async fn handle(app: &'static App, record: EventRecord) -> Result<()> {
+    handle_with(app, sender(), settings(), record).await
+}
+
+/// [`handle`] with a given client and settings (tests: a receiver on loopback).
+pub async fn handle_with(
+    app: &'static App,
+    sender: &HttpSender,
+    settings: &Settings,
+    record: EventRecord,
+) -> Result<()> {
     if record.change.new_image.is_empty() {
         return Ok(());
     }
     let image: DeliveryImage = serde_dynamo::from_item(record.change.new_image)
         .map_err(|_| Error::invalid(Input::StreamRecord, "an image that is not a delivery"))?;
     let key = DispatchKey { webhook_id: image.webhook_id, event_at: image.event_at, event_id: image.event_id };
-    deliver::attempt(&app.store, sender(), settings(), &key).await?;
+    deliver::attempt(&app.store, sender, settings, &key).await?;
     Ok(())
 }
 

@@ -340,3 +340,22 @@ struct NamePointer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     locked_until: Option<i64>,
 }
+
+/// Items as the table holds them: the images a stream record of them carries, from which tests
+/// build the records Lambda would deliver.
+#[cfg(any(test, feature = "testing"))]
+impl DynamoStore {
+    pub async fn thread_image(&self, thread_id: u64) -> Result<Option<serde_dynamo::Item>> {
+        Ok(self.get(keys::thread(thread_id)).await?.map(Into::into))
+    }
+
+    pub async fn message_image(&self, message_id: u64) -> Result<Option<serde_dynamo::Item>> {
+        use crate::store::ThreadStore;
+        let Some((thread_id, position)) = self.message_location(message_id).await? else { return Ok(None) };
+        Ok(self.get((keys::thread(thread_id).0, keys::message_sort_key(position))).await?.map(Into::into))
+    }
+
+    pub async fn dispatch_image(&self, key: &crate::core::webhooks::DispatchKey) -> Result<Option<serde_dynamo::Item>> {
+        Ok(self.get(keys::dispatch(key)).await?.map(Into::into))
+    }
+}
