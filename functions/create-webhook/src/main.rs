@@ -4,3 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::routes::serve::<shared::routes::create_webhook::CreateWebhook>().await
 }
+
+#[cfg(test)]
+mod tests;

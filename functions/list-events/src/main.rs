@@ -4,3 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::routes::serve::<shared::routes::list_events::ListEvents>().await
 }
+
+#[cfg(test)]
+mod tests;
