@@ -26,7 +26,7 @@ pub async fn run(app: &'static App, sender: &HttpSender, deadline_ms: Option<u64
     let result = invocation
         .within(async {
             loop {
-                attempts += deliver::sweep(&app.store, sender, settings, invocation.deadline()).await?;
+                attempts += deliver::sweep(&app.store, sender, settings, until).await?;
                 if Instant::now() + std::time::Duration::from_secs(1) >= until {
                     return Ok(attempts);
                 }

@@ -33,7 +33,19 @@ pub struct Outgoing {
 /// What sends a delivery's request (`super::sender` over HTTPS).
 #[allow(async_fn_in_trait)]
 pub trait Transport {
-    async fn post(&self, request: Outgoing) -> AttemptResult;
+    /// Sends `request`, waiting at most `timeout` for the answer.
+    async fn post(&self, request: Outgoing, timeout: Duration) -> AttemptResult;
+}
+
+/// Least time an attempt is made with: less than this left of the invocation, and the delivery
+/// is left for a later run.
+const MIN_ATTEMPT: Duration = Duration::from_secs(2);
+
+/// How long the next attempt may wait for its answer: 15 s, or what the invocation has left
+/// (less a second to record the outcome) when that is less; `None` when that is too little.
+fn time_for_attempt() -> Option<Duration> {
+    let time = crate::budget::remaining().saturating_sub(Duration::from_secs(1)).min(ATTEMPT_TIMEOUT);
+    (time >= MIN_ATTEMPT).then_some(time)
 }
 
 /// The headers of a delivery in its subscription's format, signed with every secret that signs
@@ -70,12 +82,13 @@ pub async fn attempt<S: WebhookStore, T: Transport>(
     settings: &Settings,
     key: &DispatchKey,
 ) -> Result<bool> {
+    let Some(time) = time_for_attempt() else { return Ok(false) };
     let now = Timestamp::now();
     let Some(mut dispatch) = store.claim_dispatch(key, now, now + LEASE).await? else { return Ok(false) };
     let subscription = store.webhook(&key.webhook_id).await?;
     let result = match &subscription {
         Some(subscription) if subscription.status == SubscriptionStatus::Enabled => {
-            send(transport, settings, subscription, &dispatch, now).await
+            send(transport, settings, subscription, &dispatch, now, time).await
         }
         Some(_) => AttemptResult::Unreachable { reason: "the subscription is disabled".into() },
         None => AttemptResult::Unreachable { reason: "the subscription was deleted".into() },
@@ -136,6 +149,7 @@ async fn send<T: Transport>(
     subscription: &Subscription,
     dispatch: &Dispatch,
     now: Timestamp,
+    time: Duration,
 ) -> AttemptResult {
     // Checked again at every attempt: the name may resolve elsewhere now (the transport checks
     // the addresses it connects to once more).
@@ -144,7 +158,7 @@ async fn send<T: Transport>(
         Err(_) => return AttemptResult::Unreachable { reason: "blocked address".into() },
     };
     let request = Outgoing { target, headers: headers(subscription, dispatch, now), body: dispatch.body.clone() };
-    transport.post(request).await
+    transport.post(request, time).await
 }
 
 /// Works through every enabled subscription's due deliveries, the subscriptions side by side
@@ -188,7 +202,8 @@ async fn lane<S: WebhookStore, T: Transport>(
     let mut made = 0;
     loop {
         // Leave an attempt's time before the end: an attempt is not cut short.
-        if std::time::Instant::now() + ATTEMPT_TIMEOUT >= until {
+        // No attempt starts after `until`; one that starts gets its time (`time_for_attempt`).
+        if std::time::Instant::now() >= until {
             return Ok(made);
         }
         let due = store.due_dispatches(webhook_id, Timestamp::now(), DUE_PAGE).await?;
@@ -197,7 +212,7 @@ async fn lane<S: WebhookStore, T: Transport>(
         }
         let mut progressed = false;
         for key in &due {
-            if std::time::Instant::now() + ATTEMPT_TIMEOUT >= until {
+            if std::time::Instant::now() >= until {
                 return Ok(made);
             }
             if attempt(store, transport, settings, key).await? {
