@@ -3,7 +3,11 @@
 //! `ClientRequestToken`. From the outside in:
 //!
 //! 1. **The invocation.** Lambda stops the function [`FUNCTION_TIMEOUT`] after it starts
-//!    (`template.yaml`'s `Timeout`, which a test below reads).
+//!    (`template.yaml`'s `Timeout`, which a test below reads); the consumers of the table's
+//!    stream and the retry schedule have longer ones ([`PUBLISH_EVENTS_TIMEOUT`],
+//!    [`DELIVER_WEBHOOKS_TIMEOUT`], [`RETRY_WEBHOOKS_TIMEOUT`]), which they declare at start
+//!    ([`set_function_timeout`]). A webhook attempt waits at most 15 s
+//!    (`core::webhooks::ATTEMPT_TIMEOUT`), or what its invocation has left.
 //! 2. **The request's deadline**: the invocation's deadline less [`REPLY_MARGIN`], the time to
 //!    render and return the answer ([`from_invocation`]; [`DEFAULT_BUDGET`] when the invocation
 //!    carries none). The edge (`crate::http`) runs the handler [`within`] it and drops whatever
@@ -37,6 +41,29 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 /// Lambda's timeout of every function: `Timeout` in `template.yaml`'s `Globals.Function`.
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// `publish-events`: a batch of up to 100 stream records, a few reads and writes each.
+pub const PUBLISH_EVENTS_TIMEOUT: Duration = Duration::from_secs(30);
+/// `deliver-webhooks`: a batch's first attempts, side by side, 15 s each at most, and the writes
+/// around them.
+pub const DELIVER_WEBHOOKS_TIMEOUT: Duration = Duration::from_secs(30);
+/// `retry-webhooks`: it starts attempts for 50 s (`WEBHOOK_SWEEP_SECONDS` in the template), and
+/// the last one started gets its 15 s.
+pub const RETRY_WEBHOOKS_TIMEOUT: Duration = Duration::from_secs(70);
+
+/// This process's function timeout, when it is not [`FUNCTION_TIMEOUT`] (a consumer's).
+static PROCESS_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Declares this function's timeout (a consumer's `serve` does, first thing): the budget of an
+/// invocation that carries no real deadline is then this one's, not an HTTP request's.
+pub fn set_function_timeout(timeout: Duration) {
+    let _ = PROCESS_TIMEOUT.set(timeout);
+}
+
+/// The budget when the invocation carries no deadline: this function's timeout less the margin.
+fn fallback_budget() -> Duration {
+    PROCESS_TIMEOUT.get().copied().unwrap_or(FUNCTION_TIMEOUT).saturating_sub(REPLY_MARGIN)
+}
+
 /// Kept back from the invocation's deadline to render and return the answer: the request's
 /// deadline is this much earlier than Lambda's.
 pub const REPLY_MARGIN: Duration = Duration::from_millis(700);
@@ -79,7 +106,7 @@ pub fn from_invocation(deadline_epoch_ms: Option<u64>) -> Instant {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
             Duration::from_millis(ms).saturating_sub(now).saturating_sub(REPLY_MARGIN)
         })
-        .unwrap_or(DEFAULT_BUDGET);
+        .unwrap_or_else(fallback_budget);
     now + budget
 }
 
@@ -159,7 +186,10 @@ mod tests {
         let template = include_str!("../../template.yaml");
         let timeouts: Vec<&str> =
             template.lines().filter_map(|line| line.trim().strip_prefix("Timeout:")).map(str::trim).collect();
-        assert_eq!(timeouts, [FUNCTION_TIMEOUT.as_secs().to_string()], "Timeout lines of template.yaml");
+        // Globals first, then the consumers in the template's order.
+        let expected = [FUNCTION_TIMEOUT, PUBLISH_EVENTS_TIMEOUT, DELIVER_WEBHOOKS_TIMEOUT, RETRY_WEBHOOKS_TIMEOUT]
+            .map(|timeout| timeout.as_secs().to_string());
+        assert_eq!(timeouts, expected, "Timeout lines of template.yaml");
         assert_eq!(DEFAULT_BUDGET, Duration::from_millis(9_300));
     }
 

@@ -49,6 +49,7 @@ pub async fn handle_with(
 }
 
 pub async fn serve() -> Result<(), lambda_http::Error> {
+    crate::budget::set_function_timeout(crate::budget::DELIVER_WEBHOOKS_TIMEOUT);
     let app = App::from_env().await?;
     sender();
     crate::stream::serve_side_by_side(app, NAME, handle).await

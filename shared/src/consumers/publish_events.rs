@@ -14,6 +14,7 @@ pub async fn handle(app: &'static App, record: EventRecord) -> Result<()> {
 }
 
 pub async fn serve() -> Result<(), lambda_http::Error> {
+    crate::budget::set_function_timeout(crate::budget::PUBLISH_EVENTS_TIMEOUT);
     let app = App::from_env().await?;
     crate::stream::serve(app, NAME, handle).await
 }

@@ -52,6 +52,7 @@ pub async fn run(app: &'static App, sender: &HttpSender, deadline_ms: Option<u64
 }
 
 pub async fn serve() -> Result<(), lambda_http::Error> {
+    crate::budget::set_function_timeout(crate::budget::RETRY_WEBHOOKS_TIMEOUT);
     let app = App::from_env().await?;
     let sender: &'static HttpSender = Box::leak(Box::new(HttpSender::new(settings().allow_loopback_http)?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
