@@ -12,18 +12,27 @@ text (`null`, `5`, `true` in XML; in a form `True`, and a `null` field is left o
 characters it cannot carry. The case is given the values that are actually sent, so that
 schemathesis judges what the server received: `<Message>null</Message>` is the text "null", valid.
 
-Two more things the document cannot say, below: a posted ChatMessage's `ChatSessionId` may be the
-path's session (generated requests get it), and the Basic credentials `ignored_auth` probes with
-belong to one login that the lockout locks (its 429 is dropped, nothing else of that check).
+More things the document cannot say, below: a posted ChatMessage's `ChatSessionId` may be the
+path's session (generated requests get it); the Basic credentials `ignored_auth` probes with
+belong to one login that the lockout locks (its 429 is dropped, nothing else of that check); a
+webhook's URL must name a host that resolves to a public address (generated subscriptions get
+one the local stack takes, and are deleted when the run ends); a replay's `since` may not be
+after its `until` (generated windows are put the right way round); the cursors of the event feed
+and of the deliveries list are only the ones the server gave (generated ones are swapped for
+those).
 Every other failure is kept. Each dropped failure is listed in dropped-failures.log (in the
 directory schemathesis runs in: .cache/schemathesis for scripts/test).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+from datetime import datetime
 
+import requests
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transforms import to_wire_string
 
 # What cargo-lambda's emulator answers when it fails to build the event.
@@ -155,6 +164,8 @@ def before_call(context, case, **kwargs):
     # At the call rather than at generation, so that every phase's cases (coverage, fuzzing,
     # stateful) get it; schemathesis revalidates a case a before_call hook changed.
     _send_as_text(case)
+    _webhook_cases(case)
+    _server_cursor(case)
     session = (case.path_parameters or {}).get("chatSessionId")
     if isinstance(session, str) and session.isdigit():
         session = int(session)
@@ -185,3 +196,102 @@ def _locked_out_probe(failure, response) -> bool:
     if type(failure).__name__ != "IgnoredAuth" or "got `429 " not in str(getattr(failure, "message", "")):
         return False
     return "/api/v1/ChatSession" in str(getattr(failure, "operation", ""))
+
+
+# --- webhooks --------------------------------------------------------------------------------------
+
+CREATE_WEBHOOK = "POST /api/v1/webhooks"
+REPLAY_WEBHOOK = "POST /api/v1/webhooks/{id}/replay"
+# A subscription's `url` must also be https to a host that resolves to a public address (plain
+# http to 127.0.0.1 only where the deployment allows it, as the local stack does): which hosts
+# resolve where is no schema's business, so a generated URL is 400 `url` whatever its form. A
+# positive case is therefore given a URL the local stack takes: plain http to port 9 of
+# 127.0.0.1, where nothing listens, and only `thread.closed` events (few in this run), so that
+# its deliveries, all failing and retried, cost the stack little. The subscriptions live until
+# the run ends (the stateful phase reads, rotates, replays and deletes them), then are deleted.
+WEBHOOK_URL = "http://127.0.0.1:9/schemathesis"
+WEBHOOK_EVENTS = ["thread.closed"]
+CREATED_WEBHOOKS: list[tuple[str, dict]] = []  # (URL, headers) to DELETE at the end
+
+
+def _is_positive_body(case) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is None or not meta.is_negative_at(ParameterLocation.BODY)
+
+
+def _instant(value):
+    """A date-time string as an aware datetime, or None when Python cannot read it."""
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else None
+
+
+def _webhook_cases(case) -> None:
+    label = case.operation.label
+    if label == CREATE_WEBHOOK and isinstance(case.body, dict) and _is_positive_body(case):
+        if isinstance(case.body.get("url"), str):
+            case.body["url"] = WEBHOOK_URL
+            case.body["events"] = list(WEBHOOK_EVENTS)
+    elif label == REPLAY_WEBHOOK and isinstance(case.body, dict):
+        # `since` after `until` is 400 `until`, a rule between two fields: put them in order.
+        since, until = _instant(case.body.get("since")), _instant(case.body.get("until"))
+        if since is not None and until is not None and since > until:
+            case.body["since"], case.body["until"] = case.body["until"], case.body["since"]
+
+
+# The feed's `after` and the deliveries' `cursor` are opaque: only what a `nextCursor` said is a
+# cursor, and the document's pattern (base64url) says only what a cursor looks like. A generated
+# one in a positive case is therefore replaced by a `nextCursor` the server gave earlier in the
+# run, or left out until there is one; the negative cases keep theirs (400).
+SERVER_CURSORS = {"GET /api/v1/events": ("after", []), "GET /api/v1/webhooks/{id}/deliveries": ("cursor", [])}
+
+
+def _server_cursor(case) -> None:
+    name, given = SERVER_CURSORS.get(case.operation.label, (None, None))
+    query = case.query
+    if name is None or not isinstance(query, dict) or name not in query:
+        return
+    meta = getattr(case, "meta", None)
+    if meta is not None and meta.is_negative_at(ParameterLocation.QUERY):
+        return
+    if given:
+        query[name] = given[-1]
+    else:
+        del query[name]
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    label = case.operation.label
+    if label in SERVER_CURSORS and response.status_code == 200:
+        try:
+            cursor = json.loads(response.content).get("nextCursor")
+        except (ValueError, AttributeError):
+            return
+        given = SERVER_CURSORS[label][1]
+        if isinstance(cursor, str) and cursor not in given:
+            given[:] = [*given[-9:], cursor]
+        return
+    if label != CREATE_WEBHOOK or response.status_code != 201:
+        return
+    try:
+        webhook_id = json.loads(response.content)["id"]
+    except (ValueError, KeyError, TypeError):
+        return  # the checks report a 201 without an id
+    request = response.request
+    url = request.url.split("?", 1)[0].rstrip("/") + "/" + str(webhook_id)
+    headers = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers else {}
+    CREATED_WEBHOOKS.append((url, headers))
+
+
+@atexit.register
+def _delete_created_webhooks() -> None:
+    for url, headers in CREATED_WEBHOOKS:
+        try:
+            requests.delete(url, headers=headers, timeout=30)
+        except requests.RequestException:
+            pass  # the stack is stopped right after the run anyway
