@@ -50,29 +50,54 @@ where
     let LambdaEvent { payload, context } = event;
     let invocation = Invocation::start(resources, Some(context.deadline));
     let records = payload.records.len() as u64;
-    let mut response = DynamoDbEventResponse::default();
-    let mut status = 200;
+    let mut failure = None;
     for record in payload.records {
         let sequence_number = record.change.sequence_number.clone();
         let outcome = invocation.within(handler(resources, record)).await;
-        let failure = match outcome {
-            Some(Ok(())) => continue,
-            Some(Err(err)) if is_the_records_fault(&err) => {
-                tracing::warn!(
-                    request_id = %context.request_id,
-                    sequence_number = sequence_number.as_deref().unwrap_or_default(),
-                    status = status_of(&err),
-                    error = %err,
-                    "stream record refused; passed over"
-                );
-                continue;
-            }
-            Some(Err(err)) => err,
-            None => Error::StorageUnavailable("the batch's deadline passed".into()),
-        };
+        if let Some(err) = judge(outcome, &sequence_number, &context.request_id) {
+            failure = Some((sequence_number, err));
+            break;
+        }
+    }
+    conclude(invocation, name, &context.request_id, records, failure)
+}
+
+/// What handling a record came to: nothing to retry (done, or refused as malformed: a 4xx, which
+/// retrying cannot help, so it is logged and passed over), or the error the batch is retried
+/// from; `None` for the outcome means the deadline came first.
+fn judge(outcome: Option<Result<()>>, sequence_number: &Option<String>, request_id: &str) -> Option<Error> {
+    match outcome {
+        Some(Ok(())) => None,
+        Some(Err(err)) if is_the_records_fault(&err) => {
+            tracing::warn!(
+                request_id,
+                sequence_number = sequence_number.as_deref().unwrap_or_default(),
+                status = status_of(&err),
+                error = %err,
+                "stream record refused; passed over"
+            );
+            None
+        }
+        Some(Err(err)) => Some(err),
+        None => Some(Error::StorageUnavailable("the batch's deadline passed".into())),
+    }
+}
+
+/// The partial batch response for the record the batch must start again from, if any, and the
+/// invocation's one log line.
+fn conclude<R: Resources>(
+    invocation: Invocation<R>,
+    name: &str,
+    request_id: &str,
+    records: u64,
+    failure: Option<(Option<String>, Error)>,
+) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    let mut status = 200;
+    if let Some((sequence_number, failure)) = failure {
         status = status_of(&failure);
         tracing::error!(
-            request_id = %context.request_id,
+            request_id,
             sequence_number = sequence_number.as_deref().unwrap_or_default(),
             status,
             detail = failure.server_detail().unwrap_or_default(),
@@ -82,14 +107,13 @@ where
         // Without a sequence number Lambda takes the whole batch as failed, which is still safe.
         item.item_identifier = sequence_number;
         response.batch_item_failures.push(item);
-        break;
     }
     invocation.finish(Outcome {
         kind: KIND,
         route: name,
         method: "",
         status,
-        request_id: &context.request_id,
+        request_id,
         records: Some(records),
         failed: Some(response.batch_item_failures.len() as u64),
     });
@@ -142,52 +166,30 @@ where
             None => lanes.push((key, vec![(index, record)])),
         }
     }
-    let handler = &handler;
+    let (handler, request_id) = (&handler, context.request_id.as_str());
     let lane_results = invocation
         .within(futures::future::join_all(lanes.into_iter().map(|(_, lane)| async move {
             // The first record of the lane that failed: the rest of the lane waits for the retry.
             for (index, record) in lane {
                 let sequence_number = record.change.sequence_number.clone();
-                match handler(resources, record).await {
-                    Ok(()) => {}
-                    Err(err) if is_the_records_fault(&err) => {
-                        tracing::warn!(sequence_number = sequence_number.as_deref().unwrap_or_default(), status = status_of(&err), error = %err, "stream record refused; passed over");
-                    }
-                    Err(err) => return Some((index, sequence_number, err)),
+                let outcome = handler(resources, record).await;
+                if let Some(err) = judge(Some(outcome), &sequence_number, request_id) {
+                    return Some((index, sequence_number, err));
                 }
             }
             None
         })))
         .await;
-    let mut response = DynamoDbEventResponse::default();
-    let mut status = 200;
-    // When the deadline came first, everything is sent again, from the first record.
-    let timed_out = lane_results.is_none();
-    let first_failure = lane_results.and_then(|results| {
-        results.into_iter().flatten().min_by_key(|(index, _, _)| *index).map(|(_, sequence, err)| (sequence, err))
-    });
-    if let Some((sequence_number, failure)) = first_failure {
-        status = status_of(&failure);
-        tracing::error!(request_id = %context.request_id, sequence_number = sequence_number.as_deref().unwrap_or_default(), status, detail = failure.server_detail().unwrap_or_default(), "stream record failed; the batch is retried from it");
-        let mut item = DynamoDbBatchItemFailure::default();
-        item.item_identifier = sequence_number;
-        response.batch_item_failures.push(item);
-    } else if timed_out {
-        status = 503;
-        let mut item = DynamoDbBatchItemFailure::default();
-        item.item_identifier = first_sequence;
-        response.batch_item_failures.push(item);
-    }
-    invocation.finish(Outcome {
-        kind: KIND,
-        route: name,
-        method: "",
-        status,
-        request_id: &context.request_id,
-        records: Some(records),
-        failed: Some(response.batch_item_failures.len() as u64),
-    });
-    response
+    let failure = match lane_results {
+        Some(results) => results
+            .into_iter()
+            .flatten()
+            .min_by_key(|(index, _, _)| *index)
+            .map(|(_, sequence_number, err)| (sequence_number, err)),
+        // The deadline came first: the batch is sent again from its first record.
+        None => judge(None, &first_sequence, request_id).map(|err| (first_sequence, err)),
+    };
+    conclude(invocation, name, request_id, records, failure)
 }
 
 /// A 4xx error says the record itself is wrong; sending it again gives the same answer.

@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use super::{DynamoStore, Item, decode, entity, s, storage_error};
+use crate::Result;
 use crate::store::attributes as attr;
 use crate::store::webhook_records::{EventRecord, sortable};
 use crate::store::{EventPage, EventStore, FeedPosition, RecordedEvent, keys};
-use crate::{Error, Result};
 
 /// How long events are kept for the feed, replays and sequences.
 pub const EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -48,25 +47,9 @@ fn record_of(event: &RecordedEvent) -> EventRecord {
 impl EventStore for DynamoStore {
     async fn record_event(&self, event: &RecordedEvent) -> Result<RecordedEvent> {
         let item = entity(keys::event(&event.event_id), "EVENT", &record_of(event))?;
-        let sent = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(format!("attribute_not_exists({})", attr::PK.placeholder()))
-            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(event.clone()),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let item = failed.item().cloned().ok_or_else(|| Error::internal("no recorded event returned"))?;
-                    Ok(decode::<EventRecord>(item)?.into())
-                }
-                _ => Err(storage_error(err)),
-            },
+        match self.put_if_absent(item).await? {
+            None => Ok(event.clone()),
+            Some(recorded) => Ok(decode::<EventRecord>(recorded)?.into()),
         }
     }
 

@@ -13,9 +13,12 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
@@ -118,6 +121,30 @@ impl DynamoStore {
             .await
             .map_err(storage_error)?;
         Ok(output.item)
+    }
+
+    /// Puts `item` unless an item with its key exists: `None` when it was written, else the
+    /// existing item (returned by the failed condition, so no read is needed).
+    async fn put_if_absent(&self, item: Item) -> Result<Option<Item>> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_not_exists({})", attr::PK.placeholder()))
+            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(None),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(Some(failed.item().cloned().ok_or_else(|| Error::internal("no existing item returned"))?))
+                }
+                _ => Err(storage_error(err)),
+            },
+        }
     }
 
     async fn get_as<T: for<'de> Deserialize<'de>>(&self, key: Key) -> Result<Option<T>> {

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures::{StreamExt, TryStreamExt};
@@ -173,22 +172,10 @@ impl WebhookStore for DynamoStore {
 
     async fn add_dispatch(&self, dispatch: &Dispatch) -> Result<Write> {
         let item = entity(keys::dispatch(&dispatch.key()), "DELIVERY", &record_of(dispatch))?;
-        let sent = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(format!("attribute_not_exists({})", attr::PK.placeholder()))
-            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(Write::Done),
-            Err(err) if matches!(err.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Ok(Write::Refused)
-            }
-            Err(err) => Err(storage_error(err)),
-        }
+        Ok(match self.put_if_absent(item).await? {
+            None => Write::Done,
+            Some(_) => Write::Refused,
+        })
     }
 
     async fn claim_dispatch(
