@@ -179,6 +179,11 @@ def template_memory_mb() -> dict:
 
 if __name__ == "__main__":
     main()
+    if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
+        # Before the mixed traffic, whose events would still be queued; it unsubscribes when done.
+        import bench_webhooks
+
+        bench_webhooks.main()
     if os.environ.get("BENCH_LOAD", "1") != "0":
         import bench_load
 

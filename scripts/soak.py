@@ -6,7 +6,16 @@ reads, thread closing and logins. Every message and session sent carries a uniqu
 text (or alias); every other send also carries an `Idempotency-Key` and, like a careful client,
 is sent again with it after a 503 (its first answer is the one the checks below judge, its final
 answer must then agree with the table too). Halfway through, DynamoDB Local's JVM is frozen (SIGSTOP) for --freeze seconds,
-then thawed (SIGCONT). Afterwards the table is read back whole and compared with the answers.
+then thawed (SIGCONT). A quarter of the way in, the stream poller (LOCAL_API_POLLER_PID of the
+stack's state file) is killed with SIGKILL; scripts/local-api's supervisor starts it again, and
+it resumes after its checkpoints. Afterwards the table is read back whole and compared with the
+answers.
+
+Webhooks (issue 14): before the traffic, a receiver on 127.0.0.1 (scripts/webhook_sink.py: a
+threaded http.server answering 200, verifying every request with `standardwebhooks`) is
+subscribed to every event. After the traffic the soak waits (WEBHOOK_WAIT s, longer while events
+still arrive, at most WEBHOOK_WAIT_MAX s) until it has a `message.created` for every message the
+table holds, then judges what it got.
 
 Fails (exit 1) unless:
   - no 500, no answer that is not JSON under a JSON content type, no request left unanswered;
@@ -17,7 +26,11 @@ Fails (exit 1) unless:
     every stored send has the ids its answer gave; each thread's
     messageCount equals the messages stored under it;
   - recovery <= 2 s: from the thaw to the start of the first request after which every request
-    succeeded (status < 500).
+    succeeded (status < 500);
+  - the poller was killed and a new one ran within POLLER_BACK s;
+  - webhooks: every stored message's `message.created` arrived (none lost), every delivery
+    verified, a repeat only of a webhook-id already seen and with an identical body (counted),
+    one `message.created` event per message, no event for a message or thread not stored.
 """
 
 from __future__ import annotations
@@ -45,6 +58,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import Mix, percentile, write_section  # noqa: E402  (the bench's traffic, not a copy of it)
+from webhook_sink import Receiver, check as check_webhooks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "performance.md"
@@ -55,6 +69,9 @@ CLIENT_TIMEOUT = 30.0  # seconds; a request not answered by then counts as unans
 NOWHERE = 2_000_000_000  # an id nobody has (int32, like every id)
 STALL = 90.0  # seconds without any answer (a freeze lasts less) after which the run stops: failed
 RETRY_FOR = 90.0  # seconds a keyed send is retried after a 503 (the key's claim has a 30 s lease)
+WEBHOOK_WAIT = 120.0  # seconds after the traffic for every stored message's message.created...
+WEBHOOK_WAIT_MAX = 600.0  # ...or longer while they still arrive (a full run's backlog), never more
+POLLER_BACK = 60.0  # seconds for scripts/local-api's supervisor to run a killed poller again
 
 
 @dataclass
@@ -314,9 +331,49 @@ def function_latencies(log: Path) -> dict[str, float]:
 
 # --- the measured phase ----------------------------------------------------------------------------
 
-def run(soak: Soak, mix: SoakMix, pid: int, total: int, freeze: float, concurrency: int) -> dict:
+def state_value(state: Path, name: str) -> str:
+    for line in state.read_text().splitlines() if state.exists() else []:
+        if line.startswith(name + "="):
+            return line.split("=", 1)[1].strip("'\"")
+    return ""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie is not alive: its parent (the supervisor) has not reaped it yet.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def kill_poller(state: Path, times: dict) -> None:
+    """SIGKILL the stack's stream poller, then wait (bounded) until its supervisor has started
+    another one and named it in the state file."""
+    old = int(state_value(state, "LOCAL_API_POLLER_PID") or 0)
+    cmdline = Path(f"/proc/{old}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace") if old else ""
+    if "stream_poller.py" not in cmdline:
+        times["poller_note"] = f"no stream poller to kill (LOCAL_API_POLLER_PID={old or 'empty'})"
+        return
+    os.kill(old, signal.SIGKILL)
+    times["poller_killed"] = time.monotonic()
+    for _ in range(int(POLLER_BACK * 10)):  # bounded
+        new = int(state_value(state, "LOCAL_API_POLLER_PID") or 0)
+        if new and new != old and alive(new):
+            times["poller_back"] = time.monotonic()
+            times["poller_pids"] = (old, new)
+            return
+        time.sleep(0.1)
+    times["poller_note"] = f"no new poller within {POLLER_BACK:.0f} s of killing {old}"
+
+
+def run(soak: Soak, mix: SoakMix, pid: int, total: int, freeze: float, concurrency: int,
+        state: Path | None = None) -> dict:
     rounds = itertools.count()
-    times: dict[str, float] = {}
+    times: dict = {}
 
     def worker() -> None:
         while len(soak.records) < total:
@@ -341,15 +398,30 @@ def run(soak: Soak, mix: SoakMix, pid: int, total: int, freeze: float, concurren
             os.kill(pid, signal.SIGCONT)
             times["thaw"] = time.monotonic()
 
+    def poller_killer() -> None:
+        for _ in range(1_000_000):  # bounded; a quarter of the way comes long before
+            if len(soak.records) >= total // 4 or "stalled" in times:
+                break
+            time.sleep(0.02)
+        try:
+            kill_poller(state, times)
+        except OSError as e:
+            times["poller_note"] = f"could not kill the poller: {e}"
+
     times["start"] = time.monotonic()
     stopper = threading.Thread(target=freezer, daemon=True)
     stopper.start()
+    killer = threading.Thread(target=poller_killer, daemon=True)
+    if state is not None:
+        killer.start()
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for future in [pool.submit(worker) for _ in range(concurrency)]:
                 future.result()
     finally:
         stopper.join()  # it always thaws
+        if killer.is_alive():
+            killer.join(POLLER_BACK + 5)
     times["end"] = time.monotonic()
     return times
 
@@ -360,6 +432,7 @@ def read_table(table: str, endpoint: str) -> dict:
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
     messages: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)  # marker -> (thread, message)
+    message_ids: set[int] = set()  # every message, marked or not
     per_thread: collections.Counter[int] = collections.Counter()
     threads: dict[int, dict] = {}
     clients: dict[str, list[int]] = collections.defaultdict(list)  # marker in the name -> client ids
@@ -371,6 +444,8 @@ def read_table(table: str, endpoint: str) -> dict:
             if pk.startswith("THREAD#") and sk.startswith("MSG#"):
                 thread = int(pk.split("#", 1)[1])
                 per_thread[thread] += 1
+                if "messageId" in item:
+                    message_ids.add(int(item["messageId"]["N"]))
                 found = MARKER.search(item.get("text", {}).get("S", ""))
                 if found:
                     messages[found.group(0)].append((thread, int(item["messageId"]["N"])))
@@ -384,7 +459,8 @@ def read_table(table: str, endpoint: str) -> dict:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return {"messages": messages, "per_thread": per_thread, "threads": threads, "clients": clients}
+    return {"messages": messages, "per_thread": per_thread, "threads": threads, "clients": clients,
+            "message_ids": message_ids}
 
 
 def ids_differ(r: Record, answer: dict, copies: list, stored: dict) -> bool:
@@ -534,6 +610,79 @@ def report(records: list[Record], times: dict, result: dict, limit: float, args)
     return lines, all(good for _, _, good in checks)
 
 
+def wait_for_webhooks(receiver: Receiver, stored: set[int]) -> float:
+    """Waits until every stored message's message.created has arrived: at most WEBHOOK_WAIT s,
+    or up to WEBHOOK_WAIT_MAX s while some still arrive (within the last 10 s); then a little
+    longer for stragglers. Returns how long it waited for the last one."""
+    began = time.monotonic()
+    shown = progress = began
+    missing_before = len(stored) + 1
+    while True:
+        arrived = {d.message_id for d in receiver.snapshot() if d.type == "message.created" and d.verified}
+        missing = len(stored - arrived)
+        now = time.monotonic()
+        if missing < missing_before:
+            missing_before, progress = missing, now
+        if not missing or now - began > WEBHOOK_WAIT_MAX or (now - began > WEBHOOK_WAIT and now - progress > 10):
+            break
+        if now - shown >= 10:
+            print(f"  webhooks: {missing} of {len(stored)} messages' message.created still to come "
+                  f"({now - began:.0f} s)", file=sys.stderr)
+            shown = now
+        time.sleep(0.25)
+    waited = time.monotonic() - began
+    time.sleep(2.0)  # repeats or stray events still on their way are judged too
+    return waited
+
+
+def webhook_report(receiver: Receiver, records: list[Record], stored: dict, times: dict,
+                   waited: float) -> tuple[list[str], bool, dict]:
+    deliveries = receiver.snapshot()
+    result = check_webhooks(deliveries, stored["message_ids"], set(stored["threads"]))
+    # Send answered -> its message.created arrived (the first arrival of that event).
+    arrival: dict[int, float] = {}
+    for d in deliveries:
+        if d.type == "message.created" and d.verified and d.message_id not in arrival:
+            arrival[d.message_id] = d.at
+    lags = []
+    for r in records:
+        if r.marker and r.status in (200, 201) and isinstance(r.answer, dict):
+            message = r.answer.get("id") if "threadId" in r.answer else r.answer.get("ChatMessageId")
+            if message in arrival:
+                lags.append((arrival[message] - r.ended) * 1000)
+    back = times.get("poller_back", 0.0) - times.get("poller_killed", 0.0) if "poller_back" in times else None
+    killed_at = times["poller_killed"] - times["start"] if "poller_killed" in times else None
+    lines = ["", "Webhooks: one subscription (every event type) to a receiver on 127.0.0.1 that answers 200 "
+             "and verifies every request with `standardwebhooks`. "
+             + (f"The stream poller was killed (SIGKILL) {killed_at:.1f} s in and ran again (pid "
+                f"{times['poller_pids'][0]} → {times['poller_pids'][1]}) {back:.1f} s later."
+                if back is not None else f"The stream poller was not restarted: {times.get('poller_note', '?')}."),
+             f"{result['deliveries']} deliveries of {result['events']} events ("
+             + ", ".join(f"{k} × {v}" for k, v in result["by_type"].items())
+             + f"); the last stored message's message.created came {waited:.1f} s after the traffic; "
+             f"send answered → message.created arrived, ms: p50 {percentile(lags, 0.5):.0f}, "
+             f"p99 {percentile(lags, 0.99):.0f}, max {max(lags, default=0):.0f} ({len(lags)} sends)."]
+    checks = [
+        (f"stream poller killed and running again within {POLLER_BACK:.0f} s, s",
+         f"{back:.1f}" if back is not None else "no", back is not None),
+        (f"stored messages ({len(stored['message_ids'])}) whose message.created never arrived (waited "
+         f"{WEBHOOK_WAIT:.0f} s after the traffic, longer while they came)", len(result["missing"]),
+         not result["missing"]),
+        ("deliveries that did not verify (standardwebhooks)", result["unverified"], not result["unverified"]),
+        ("re-deliveries of a webhook-id already received (at least once: allowed)", result["repeats"], True),
+        ("re-deliveries whose body differs from the first", len(result["repeats_differing"]),
+         not result["repeats_differing"]),
+        ("messages with more than one message.created event id", result["two_events_one_message"],
+         not result["two_events_one_message"]),
+        ("events for a message or thread that was not stored",
+         len(result["unknown_messages"]) + len(result["unknown_threads"]),
+         not result["unknown_messages"] and not result["unknown_threads"]),
+    ]
+    lines += ["", "| webhook check | value | |", "|---|--:|---|"]
+    lines += [f"| {what} | {value} | {'ok' if good else '**FAIL**'} |" for what, value, good in checks]
+    return lines, all(good for _, _, good in checks), result
+
+
 def write_docs(lines: list[str], args, ci_seconds: float) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
@@ -544,8 +693,10 @@ def write_docs(lines: list[str], args, ci_seconds: float) -> None:
         f"{when}, {machine} (load average {load:.1f} at the end), commit `{commit}`: "
         f"`scripts/soak --requests {args.requests} --freeze {args.freeze:g}` ({ci_seconds:.0f} s in all). Debug "
         f"binaries under cargo-lambda's emulator ({args.instances} processes per function), on DynamoDB "
-        "Local, whose JVM is stopped with SIGSTOP half way through and resumed with SIGCONT; then the "
-        "table is read back whole and compared with every answer. The emulator starts a function's "
+        "Local, whose JVM is stopped with SIGSTOP half way through and resumed with SIGCONT; a quarter "
+        "of the way through, the stream poller is killed (SIGKILL) and the stack's supervisor starts it "
+        "again; then the table is read back whole and compared with every answer, and every webhook a "
+        "receiver on 127.0.0.1 got is checked against it. The emulator starts a function's "
         "processes lazily and answers its own problem-JSON 500 while it does, so every process is started "
         "before the measured phase (a warm-up that freezes the database and sends each function as many "
         "requests as it has processes; those answers are not counted), and the emulator starts none "
@@ -583,6 +734,9 @@ def main() -> int:
     if token is None:
         sys.exit("soak: could not log in")
     soak = Soak(api, {"Authorization": token}, login_body)
+    receiver = Receiver()
+    receiver.subscribe(api, soak.auth)
+    print(f"webhooks: subscribed {receiver.subscription['id']} (every event) to {receiver.url}", file=sys.stderr)
 
     print(f"warm-up: {args.instances} processes for each of {len(WARM)} functions (DynamoDB Local frozen "
           "while they start)", file=sys.stderr)
@@ -594,7 +748,8 @@ def main() -> int:
     print(f"measured: {args.requests} requests at concurrency {args.concurrency}, {args.freeze:g} s freeze "
           "half way", file=sys.stderr)
     mix = SoakMix(soak, args.clients)
-    times = run(soak, mix, pid, args.requests, args.freeze, args.concurrency)
+    state = Path(os.environ["SOAK_API_STATE"]) if os.environ.get("SOAK_API_STATE") else None
+    times = run(soak, mix, pid, args.requests, args.freeze, args.concurrency, state)
     after = function_processes(int(os.environ["SOAK_WATCH_PID"]), list(WARM))
     time.sleep(1)  # anything DynamoDB Local still had buffered is applied by now
     stored = read_table(os.environ["TABLE_NAME"], os.environ["DYNAMODB_ENDPOINT"])
@@ -603,6 +758,12 @@ def main() -> int:
     for record in soak.records:
         record.function_ms = latencies.get(record.request_id)
     lines, passed = report(soak.records, times, result, args.timeout, args)
+    print("webhooks: waiting for every stored message's message.created", file=sys.stderr)
+    waited = wait_for_webhooks(receiver, stored["message_ids"])
+    hook_lines, hooks_passed, hooks = webhook_report(receiver, soak.records, stored, times, waited)
+    receiver.close()
+    lines += hook_lines
+    passed = passed and hooks_passed
     if after != counts:
         lines += ["", f"Function processes changed during the run: {dict(sorted(after.items()))}"]
     print("\nSoak under a frozen database")
@@ -610,6 +771,9 @@ def main() -> int:
     for key in ("lost", "duplicated", "phantom", "mismatched", "retried_wrong", "unknown"):
         if result[key]:
             print(f"  {key}: {' '.join(map(str, result[key]))}")
+    for key in ("missing", "repeats_differing", "unknown_messages", "unknown_threads"):
+        if hooks[key]:
+            print(f"  webhooks {key}: {' '.join(map(str, hooks[key][:50]))}")
     if args.write_docs:
         write_docs(lines, args, time.monotonic() - began)
     print("\nsoak: " + ("PASS" if passed else "FAIL"))
