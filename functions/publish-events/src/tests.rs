@@ -33,7 +33,7 @@ async fn deliveries(app: &'static App, subscription: &Subscription) -> Vec<Dispa
 }
 
 async fn publish(app: &'static App, records: Vec<stream::Record>) {
-    let response = stream::answer(app, NAME, handle, stream_batch(records)).await;
+    let response = stream::answer_side_by_side(app, NAME, handle, stream_batch(records)).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 }
 
