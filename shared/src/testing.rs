@@ -75,6 +75,12 @@ impl Event {
         self
     }
 
+    /// The path as the caller sent it (a trailing slash, a stage prefix) instead of the route's.
+    pub fn path(mut self, path: &str) -> Self {
+        self.path = path.to_owned();
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.insert(name.to_owned(), value.to_owned());
         self

@@ -1,6 +1,6 @@
 //! What handlers see of a request: headers, path and query parameters, the body.
 
-use lambda_http::http::{HeaderMap, Method};
+use lambda_http::http::{HeaderMap, Method, Uri};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
@@ -21,6 +21,7 @@ pub struct ApiRequest {
     route: Route,
     method: Method,
     path: String,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
     path_parameters: lambda_http::aws_lambda_events::query_map::QueryMap,
@@ -55,6 +56,7 @@ impl ApiRequest {
             route,
             method: parts.method,
             path,
+            uri: parts.uri,
             headers: parts.headers,
             body,
             path_parameters,
@@ -73,6 +75,12 @@ impl ApiRequest {
 
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The request's URI as `lambda_http` rebuilt it: the path with the stage API Gateway
+    /// served it under (`/prod/...`), and the query string.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
     }
 
     pub fn body(&self) -> &[u8] {

@@ -94,17 +94,39 @@ fn align<'a>(pattern: &'a str, path: &'a str) -> Option<impl Iterator<Item = (&'
     Some(pattern.into_iter().zip(path.into_iter().skip(offset)))
 }
 
-/// True when `path` (possibly behind a stage prefix) has the shape of `pattern`.
+/// True when `path` (possibly behind a stage prefix) has the shape of `pattern`. A trailing
+/// slash is another path, as API Gateway sees it: the `$default` route gets it ([`canonical`]).
 pub fn matches(pattern: &str, path: &str) -> bool {
-    align(pattern, path).is_some_and(|mut pairs| {
-        pairs.all(|(expected, actual)| (expected.starts_with('{') && !actual.is_empty()) || expected == actual)
-    })
+    !has_trailing_slash(path)
+        && align(pattern, path).is_some_and(|mut pairs| {
+            pairs.all(|(expected, actual)| (expected.starts_with('{') && !actual.is_empty()) || expected == actual)
+        })
 }
 
 /// The path segment that `{name}` stands for in `pattern`.
 pub fn path_parameter<'a>(pattern: &'a str, path: &'a str, name: &str) -> Option<&'a str> {
     let wanted = format!("{{{name}}}");
     align(pattern, path)?.find(|(segment, _)| *segment == wanted).map(|(_, value)| value)
+}
+
+fn has_trailing_slash(path: &str) -> bool {
+    path.len() > 1 && path.ends_with('/')
+}
+
+/// The canonical form of a path that ends with slashes: the same path without them, when that is
+/// a path some route takes (possibly behind a stage prefix). `None` for any other path, and for
+/// one whose segments are empty or hold anything but URI-safe characters (so that a redirect to
+/// it can only stay on this host: no `//host` or `/\host`).
+pub fn canonical(path: &str) -> Option<&str> {
+    if !has_trailing_slash(path) {
+        return None;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let safe = |segment: &str| {
+        !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@".contains(&b))
+    };
+    let well_formed = trimmed.strip_prefix('/').is_some_and(|rest| rest.split('/').all(safe));
+    (well_formed && !methods_for(trimmed).is_empty()).then_some(trimmed)
 }
 
 /// The methods other routes accept for this path; empty when the path is unknown.
@@ -207,6 +229,22 @@ mod tests {
         assert_eq!(methods_for("/api/auth/login"), vec!["POST"]);
         assert!(methods_for("/api/v1/nothing").is_empty());
         assert!(methods_for("/").is_empty());
+    }
+
+    #[test]
+    fn a_trailing_slash_is_another_path_whose_canonical_form_is_known() {
+        assert!(methods_for("/api/v1/threads/5/").is_empty());
+        assert_eq!(route_for("GET", "/api/v1/threads/5/"), CATCH_ALL);
+        assert_eq!(canonical("/api/v1/threads/5/"), Some("/api/v1/threads/5"));
+        assert_eq!(canonical("/api/v1/ChatSession//"), Some("/api/v1/ChatSession"));
+        assert_eq!(canonical("/prod/api/v1/webhooks/wh_1/replay/"), Some("/prod/api/v1/webhooks/wh_1/replay"));
+        // Unknown without its slash, already canonical, or not a path to send anyone to.
+        assert_eq!(canonical("/api/v1/nothing/"), None);
+        assert_eq!(canonical("/api/v1/threads/5"), None);
+        assert_eq!(canonical("/"), None);
+        assert_eq!(canonical("//api/v1/threads/5/"), None);
+        assert_eq!(canonical("/\\evil.example/api/v1/threads/5/"), None);
+        assert_eq!(canonical("/api/v1/threads/5 /"), None);
     }
 
     #[test]

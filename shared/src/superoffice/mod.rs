@@ -67,6 +67,8 @@ enum Entity {
     Message(Box<Message>),
     Messages(Vec<Message>),
     Session(ThreadSummary),
+    /// The resource lives at the path in `location` (a `308 Permanent Redirect`).
+    Moved,
 }
 
 impl Answer {
@@ -80,6 +82,12 @@ impl Answer {
 
     pub fn session(summary: ThreadSummary) -> Answer {
         Answer { status: 200, entity: Entity::Session(summary), location: None, replayed: false }
+    }
+
+    /// `308 Permanent Redirect` to `location` (the canonical form of a path sent with a trailing
+    /// slash), with a body in the shape of SuperOffice's `ErrorInformation` saying where to go.
+    pub fn moved(location: String) -> Answer {
+        Answer { status: 308, entity: Entity::Moved, location: Some(location), replayed: false }
     }
 
     /// A new session: 201 with its `Location`.
@@ -123,6 +131,20 @@ impl Dialect for SuperOffice {
                 ("ArrayOfChatMessage", to_value(&messages)?)
             }
             Entity::Session(summary) => ("ChatSession", to_value(&ChatSession::new(summary, &context.zone))?),
+            Entity::Moved => {
+                let location = answer.location.as_deref().unwrap_or_default();
+                let message = match context.language.language {
+                    language::Language::English => format!("moved permanently to {location}"),
+                    language::Language::Norwegian => format!("Flyttet permanent til {location}."),
+                };
+                let value = serde_json::json!({
+                    "Error": false,
+                    "ErrorType": "PermanentRedirect",
+                    "ErrorMessage": message,
+                    "ErrorSource": "",
+                });
+                ("ErrorInformation", value)
+            }
         };
         let mut reply = Reply::new(answer.status, content_type(context), body(context, root, "ChatMessage", &value));
         reply = reply.with_header("content-language", context.language.tag.clone());
