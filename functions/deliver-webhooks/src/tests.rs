@@ -135,6 +135,7 @@ async fn the_schedule_ends_in_failed_after_ten_tries_and_retry_after_is_honoured
 #[tokio::test]
 async fn gone_disables_the_subscription_and_a_blocked_address_is_never_called() {
     let app = testing::app().await;
+    let log = testing::CapturedLog::start();
     let receiver = Receiver::start(vec![Answer::status(410)]).await;
     let subscription = subscribe(app, &receiver.url, "standard").await;
     let first = dispatch(app, &subscription).await;
@@ -147,6 +148,14 @@ async fn gone_disables_the_subscription_and_a_blocked_address_is_never_called() 
     deliver::attempt(&app.store, &sender, &settings, &second.key()).await.unwrap();
     assert_eq!(current(app, &second).await.status, DispatchStatus::Failed);
     assert_eq!(receiver.received().len(), 1, "nothing more is sent to a disabled subscription");
+    // Each delivery that ended FAILED counts once in the metric webhook_deliveries_failed.
+    let failed = log.lines_with("message", "webhook delivery failed");
+    let counted: Vec<(&str, u64)> = failed
+        .iter()
+        .map(|line| (line["event_id"].as_str().unwrap(), line["webhook_deliveries_failed"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counted, [(first.event_id.as_str(), 1), (second.event_id.as_str(), 1)]);
+    assert_eq!(failed[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "webhook_deliveries_failed");
 
     // Deployed (no loopback allowance), the same URL is refused at the attempt: no request.
     let local = Receiver::start(vec![]).await;
@@ -157,6 +166,7 @@ async fn gone_disables_the_subscription_and_a_blocked_address_is_never_called() 
     let after = current(app, &blocked).await;
     assert_eq!((after.status, after.last_error.as_deref()), (DispatchStatus::Pending, Some("blocked address")));
     assert!(local.received().is_empty());
+    assert_eq!(log.lines_with("message", "webhook delivery failed").len(), 2, "a pending delivery is no failure");
 }
 
 #[tokio::test]
@@ -192,4 +202,32 @@ async fn the_stream_brings_new_deliveries_and_a_slow_receiver_holds_up_only_its_
     let secret = &so_subscription.secrets[0].secret;
     assert_eq!(request.headers["x-superoffice-signature"], signing::superoffice(&[secret], &request.body));
     assert!(request.headers.contains_key("x-superoffice-eventid") && !request.headers.contains_key("webhook-id"));
+}
+
+#[tokio::test]
+async fn a_replay_of_any_window_is_answered_and_sends_exactly_its_deliveries_again() {
+    let app = testing::app().await;
+    let receiver = Receiver::start(vec![]).await;
+    let subscription = subscribe(app, &receiver.url, "standard").await;
+    let delivered = dispatch(app, &subscription).await;
+    let (sender, settings) = (HttpSender::new(true).unwrap(), settings());
+    deliver::attempt(&app.store, &sender, &settings, &delivered.key()).await.unwrap();
+    assert_eq!(current(app, &delivered).await.status, DispatchStatus::Delivered);
+    // Windows whose ends have different numbers of digits, or lie at the ends of time.
+    for (since, until) in [
+        ("2200-01-01T00:00:00Z", "2300-01-01T00:00:00Z"),
+        ("1970-01-01T00:00:00Z", "1970-01-01T00:00:01Z"),
+        ("9999-12-30T00:00:00Z", "9999-12-30T21:59:59Z"),
+    ] {
+        let replayed =
+            subscriptions::replay(&app.store, &subscription.id, since.parse().unwrap(), until.parse().unwrap()).await;
+        assert_eq!(replayed.unwrap(), 0, "{since} .. {until}");
+    }
+    let window = (delivered.event_at - Duration::from_secs(1), Timestamp::now() + Duration::from_secs(1));
+    assert_eq!(subscriptions::replay(&app.store, &subscription.id, window.0, window.1).await.unwrap(), 1);
+    let again = current(app, &delivered).await;
+    assert_eq!((again.status, again.attempts), (DispatchStatus::Pending, 0));
+    deliver::attempt(&app.store, &sender, &settings, &delivered.key()).await.unwrap();
+    let ids: Vec<String> = receiver.received().iter().map(|request| request.headers["webhook-id"].clone()).collect();
+    assert_eq!(ids, vec![delivered.event_id.clone(); 2], "the replay sends the original id");
 }

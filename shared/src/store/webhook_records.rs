@@ -205,10 +205,11 @@ impl From<DispatchRecord> for Dispatch {
     }
 }
 
-/// A time as the `due` and `feed` indexes sort it: microseconds, zero-padded, so that the text
-/// order is the time order.
+/// A time as the `due` and `feed` indexes and the deliveries' sort keys order it: microseconds,
+/// zero-padded to 18 digits (the last instant `Timestamp` holds, in 9999, has 18), so that the
+/// text order is the time order for every time a caller can name (a replay's window, a cursor).
 pub fn sortable(at: Timestamp) -> String {
-    format!("{:016}", at.as_microsecond().max(0))
+    format!("{:018}", at.as_microsecond().max(0))
 }
 
 #[cfg(test)]
@@ -277,5 +278,11 @@ mod tests {
         let early: Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
         let later: Timestamp = "2026-12-02T10:00:00.5Z".parse().unwrap();
         assert!(sortable(early) < sortable(later));
+        // Across a change in the number of digits (2286-11-20) and to the ends of time.
+        let times =
+            ["1970-01-01T00:00:00Z", "2200-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "9999-12-30T21:59:59.999999Z"];
+        let keys: Vec<String> = times.iter().map(|time| sortable(time.parse().unwrap())).collect();
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "{keys:?}");
+        assert!(keys.iter().all(|key| key.len() == 18), "{keys:?}");
     }
 }
