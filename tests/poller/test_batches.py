@@ -287,7 +287,7 @@ def test_template_consumers_and_schedules(template):
     by_fn = {c.function: c for c in consumers}
     assert set(by_fn) == {"publish-events", "deliver-webhooks"}
     pe, dw = by_fn["publish-events"], by_fn["deliver-webhooks"]
-    assert (pe.batch_size, pe.parallelization, pe.max_retries, pe.bisect, pe.report_failures) == (100, 1, 10, True, True)
+    assert (pe.batch_size, pe.parallelization, pe.max_retries, pe.bisect, pe.report_failures) == (100, 10, 10, True, True)
     assert (dw.batch_size, dw.parallelization, dw.max_retries, dw.bisect, dw.report_failures) == (25, 10, 10, True, True)
     assert pe.starting_position == dw.starting_position == "TRIM_HORIZON"
     assert pe.timeout == 30 and dw.timeout == 30
