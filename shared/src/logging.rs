@@ -1,7 +1,14 @@
-//! Structured JSON logs, one line per event, set up once per container.
+//! Structured JSON logs, one line per event, set up once per container. A line with an `_aws`
+//! field is in CloudWatch embedded metric format (`crate::invocation`): that field is written as
+//! the JSON object it holds.
+
+use std::fmt;
 
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The AWS SDK and HTTP stack log request details at debug and trace; items hold password
@@ -48,8 +55,57 @@ where
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
-        .with_writer(writer);
+        .with_writer(writer)
+        .map_event_format(EmbeddedMetrics);
     tracing_subscriber::registry().with(layer).with(filter(level))
+}
+
+/// The field that holds a line's embedded metric format metadata, as JSON text.
+pub const METRICS_FIELD: &str = "_aws";
+
+/// Formats an event as `F` does (the flat JSON object), then turns its `_aws` field from the
+/// JSON text tracing recorded into the object CloudWatch looks for.
+struct EmbeddedMetrics<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for EmbeddedMetrics<F>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        writer.write_str(&embed_metrics(line))
+    }
+}
+
+/// `line` with its `_aws` string replaced by the JSON it holds; unchanged without one.
+fn embed_metrics(line: String) -> String {
+    if !line.contains("\"_aws\":\"") {
+        return line;
+    }
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str::<serde_json::Value>(&line) else {
+        return line;
+    };
+    let parsed = match fields.get(METRICS_FIELD) {
+        Some(serde_json::Value::String(text)) => serde_json::from_str::<serde_json::Value>(text).ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(metadata) => {
+            fields.insert(METRICS_FIELD.to_owned(), metadata);
+            let mut embedded = serde_json::Value::Object(fields).to_string();
+            embedded.push('\n');
+            embedded
+        }
+        None => line,
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +152,24 @@ mod tests {
         let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         assert!(output.contains("ours"), "{output}");
         assert!(!output.contains("password hash"), "{output}");
+    }
+
+    #[test]
+    fn the_metrics_field_becomes_an_object_and_other_lines_stay_as_they_are() {
+        let captured = Captured::default();
+        let subscriber = super::subscriber("info", captured.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(route = "/x", _aws = r#"{"Timestamp":1,"CloudWatchMetrics":[]}"#, "request");
+            tracing::info!(note = "_aws", "plain");
+        });
+        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = output.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(lines[0]["_aws"], serde_json::json!({"Timestamp": 1, "CloudWatchMetrics": []}));
+        assert_eq!((lines[0]["route"].as_str(), lines[0]["message"].as_str()), (Some("/x"), Some("request")));
+        assert_eq!(lines[0]["level"], "INFO");
+        assert!(lines[0]["timestamp"].is_string());
+        assert_eq!(lines[1]["note"], "_aws");
+        assert!(lines[1].get("_aws").is_none());
     }
 
     #[test]

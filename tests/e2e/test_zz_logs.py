@@ -91,3 +91,23 @@ def test_the_log_holds_nothing_the_suite_sent(demo_password) -> None:
     assert not leaks, "the log holds what callers sent:\n" + "\n".join(
         f"{value!r}:\n  " + "\n  ".join(found[:3]) for value, found in leaks.items()
     )
+
+
+def test_request_lines_are_embedded_metric_format() -> None:
+    """Each request line is CloudWatch embedded metric format (issue 17): `_aws` names a timestamp
+    and one directive whose dimensions are string members of the line and whose metrics are
+    number members, so that CloudWatch makes the ChatCenter metrics from the log alone."""
+    lines = [json.loads(line) for line in Path(LOG).read_text(encoding="utf-8", errors="replace").splitlines()
+             if REQUEST_LINE.search(line) and line.startswith("{")]
+    assert lines, f"{LOG} has no request lines"
+    for line in lines:
+        metadata = line["_aws"]
+        assert isinstance(metadata["Timestamp"], int), line
+        (directive,) = metadata["CloudWatchMetrics"]
+        assert directive["Namespace"] == "ChatCenter", line
+        assert [["route"], ["route", "status_class"], ["kind"]] == directive["Dimensions"], line
+        for dimension in {name for names in directive["Dimensions"] for name in names}:
+            assert isinstance(line[dimension], str), (dimension, line)
+        for metric in directive["Metrics"]:
+            assert isinstance(line[metric["Name"]], (int, float)), (metric, line)
+        assert line["status_class"] == f"{line['status'] // 100}xx", line

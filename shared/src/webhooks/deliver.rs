@@ -121,6 +121,9 @@ pub async fn attempt<S: WebhookStore, T: Transport>(
         }
     }
     store.finish_attempt(&dispatch).await?;
+    if dispatch.status == DispatchStatus::Failed {
+        crate::invocation::webhook_delivery_failed(&key.webhook_id, &dispatch.event_id, dispatch.attempts);
+    }
     Ok(true)
 }
 
