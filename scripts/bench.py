@@ -52,9 +52,19 @@ def main():
     client_id = json.loads(made.stdout)["clientId"]
     known_device = {"channelType": "WHATSAPP", "deviceAddress": "+4477009" + str(random.randrange(10**5)).zfill(5)}
 
+    _, gateway_login = timed("POST", "/api/auth/login", json={"login": "gateway", "password": os.environ["DEMO_PASSWORD"]})
+    gateway = {"Authorization": gateway_login["token"]}
+
     # One call each first, so that every function process is started and warm.
     _, sent = timed("POST", "/api/v1/messages/outgoing", headers=auth, json={"text": "warm-up", "threadsClientId": client_id})
     timed("POST", "/api/v1/messages/outgoing-to-device", headers=auth, json={"text": "warm-up", "clientApplicationDescriptor": known_device})
+    timed("POST", "/api/v1/messages/incoming", headers=gateway, json={"text": "warm-up", "clientApplicationDescriptor": known_device})
+    timed("POST", f"/api/v1/messages/{sent['id']}/status", headers=gateway, json={"status": "SENT"})
+    # Messages whose delivery the gateway will report, one status each.
+    to_report = [
+        timed("POST", "/api/v1/messages/outgoing", headers=auth, json={"text": f"r{i}", "threadsClientId": client_id})[1]["id"]
+        for i in range(N)
+    ]
     thread = sent["threadId"]
     log_start = Path(os.environ["LOCAL_API_LOG"]).stat().st_size
 
@@ -72,6 +82,16 @@ def main():
             timed("POST", "/api/v1/messages/outgoing-to-device", headers=auth,
                   json={"text": "hi", "clientApplicationDescriptor": {"channelType": "SMS", "deviceAddress": f"+1555{i:07d}{random.randrange(10)}"}})[0]
             for i in range(N // 4)
+        ],
+        "POST incoming (known device, providerMessageId)": [
+            timed("POST", "/api/v1/messages/incoming", headers=gateway,
+                  json={"text": f"c{i}", "providerMessageId": f"bench-{random.randrange(10**12)}-{i}",
+                        "clientApplicationDescriptor": known_device})[0]
+            for i in range(N)
+        ],
+        "POST messages/{id}/status (DELIVERED)": [
+            timed("POST", f"/api/v1/messages/{message_id}/status", headers=gateway, json={"status": "DELIVERED"})[0]
+            for message_id in to_report
         ],
         "GET thread": [timed("GET", f"/api/v1/threads/{thread}", headers=auth)[0] for _ in range(N)],
         "GET thread messages (limit 50)": [timed("GET", f"/api/v1/threads/{thread}/messages", headers=auth)[0] for _ in range(N)],

@@ -231,3 +231,25 @@ async fn a_replay_of_any_window_is_answered_and_sends_exactly_its_deliveries_aga
     let ids: Vec<String> = receiver.received().iter().map(|request| request.headers["webhook-id"].clone()).collect();
     assert_eq!(ids, vec![delivered.event_id.clone(); 2], "the replay sends the original id");
 }
+
+#[tokio::test]
+async fn the_sweep_retries_what_is_due_and_leaves_first_attempts_to_the_stream() {
+    let app = testing::app().await;
+    let receiver = Receiver::start(vec![Answer::status(503)]).await;
+    let subscription = subscribe(app, &receiver.url, "standard").await;
+    let (sender, settings) = (HttpSender::new(true).unwrap(), settings());
+    let sweep = || {
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        deliver::sweep_subscription(&app.store, &sender, &settings, &subscription.id, until)
+    };
+    let first = dispatch(app, &subscription).await;
+    assert_eq!(sweep().await.unwrap(), 0, "a new delivery is the stream's to attempt first");
+    assert!(receiver.received().is_empty());
+    deliver::attempt(&app.store, &sender, &settings, &first.key()).await.unwrap();
+    assert_eq!(current(app, &first).await.status, DispatchStatus::Pending);
+    tokio::time::sleep(Duration::from_millis(50)).await; // 5 s, shrunk, is past
+    assert_eq!(sweep().await.unwrap(), 1);
+    let after = current(app, &first).await;
+    assert_eq!((after.status, after.attempts), (DispatchStatus::Delivered, 2));
+    assert_eq!(receiver.received().len(), 2);
+}

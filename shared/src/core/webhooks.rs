@@ -23,6 +23,10 @@ pub const MAX_DESCRIPTION_LENGTH: usize = 500;
 pub const PREVIOUS_SECRET_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// How long an attempt may take, answer included, to count as delivered.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// A new (or replayed) delivery's first attempt is made as the stream brings it, in order with
+/// its subscription's others; the retry sweep takes it over only if that has not happened
+/// within this time (the stream's consumer was down, say), so the two do not race.
+pub const FIRST_ATTEMPT_GRACE: Duration = Duration::from_secs(60);
 
 /// The body and headers a subscription is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -280,7 +284,7 @@ impl Dispatch {
             last_response_status: None,
             last_error: None,
             last_attempt_at: None,
-            next_attempt_at: Some(now),
+            next_attempt_at: Some(now + FIRST_ATTEMPT_GRACE),
         }
     }
 

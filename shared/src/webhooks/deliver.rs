@@ -177,7 +177,7 @@ pub async fn sweep<S: WebhookStore, T: Transport>(
     let lanes = subscriptions
         .iter()
         .filter(|subscription| subscription.status == SubscriptionStatus::Enabled)
-        .map(|subscription| lane(store, transport, settings, &subscription.id, until));
+        .map(|subscription| sweep_subscription(store, transport, settings, &subscription.id, until));
     let attempts = futures::future::join_all(lanes).await;
     let mut total = 0;
     let mut first_error: Option<Error> = None;
@@ -195,7 +195,9 @@ pub async fn sweep<S: WebhookStore, T: Transport>(
     }
 }
 
-async fn lane<S: WebhookStore, T: Transport>(
+/// One subscription's lane of the sweep: its due deliveries, in the order they fell due, until
+/// none is due or `until` comes; how many attempts were made.
+pub async fn sweep_subscription<S: WebhookStore, T: Transport>(
     store: &S,
     transport: &T,
     settings: &Settings,

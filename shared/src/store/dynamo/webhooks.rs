@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 
 use super::{DynamoStore, Item, decode, entity, n, placeholders, s, storage_error};
-use crate::core::webhooks::{Dispatch, DispatchKey, DispatchStatus, Secret, Subscription};
+use crate::core::webhooks::{Dispatch, DispatchKey, DispatchStatus, FIRST_ATTEMPT_GRACE, Secret, Subscription};
 use crate::store::attributes::{self as attr, spelling};
 use crate::store::webhook_records::{
     DispatchRecord, StoredDispatchStatus, StoredSubscriptionStatus, SubscriptionRecord, sortable,
@@ -186,14 +186,16 @@ impl WebhookStore for DynamoStore {
     ) -> Result<Option<Dispatch>> {
         let names = [attr::STATUS, attr::ATTEMPTS, attr::LAST_ATTEMPT_AT, attr::NEXT_ATTEMPT_AT, attr::DUE_AT];
         let [status, tries, last, next, due] = names.map(|name| name.placeholder());
-        // Due and pending: of two senders that both saw it due, the first moves `dueAt` past
-        // `now` and the second's condition fails.
+        // Pending, and due or never attempted (a first attempt comes from the stream before it
+        // is due for the sweep): of two senders, the first moves `dueAt` past `now` and counts
+        // the attempt, and the second's condition fails.
         let sent = self
             .update_item(keys::dispatch(key))
             .update_expression(format!("SET {last} = :now, {next} = :lease, {due} = :lease_key ADD {tries} :one"))
-            .condition_expression(format!("{status} = :pending AND {due} <= :now_key"))
+            .condition_expression(format!("{status} = :pending AND ({due} <= :now_key OR {tries} = :zero)"))
             .set_expression_attribute_names(placeholders(&names))
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":now", s(&now.to_string()))
             .expression_attribute_values(":now_key", s(&sortable(now)))
             .expression_attribute_values(":lease", s(&lease_until.to_string()))
@@ -385,17 +387,19 @@ impl DynamoStore {
             attr::PK,
         ];
         let [status, tries, next, due_webhook, due_at, error, pk] = names.map(|name| name.placeholder());
+        // The stream brings it to the sender at once; the sweep takes it over only if not.
+        let first_due = now + FIRST_ATTEMPT_GRACE;
         self.update_item(keys::dispatch(&key))
             .update_expression(format!(
-                "SET {status} = :pending, {tries} = :zero, {next} = :now, {due_webhook} = :webhook, {due_at} = :due REMOVE {error}"
+                "SET {status} = :pending, {tries} = :zero, {next} = :next, {due_webhook} = :webhook, {due_at} = :due REMOVE {error}"
             ))
             .condition_expression(format!("attribute_exists({pk})"))
             .set_expression_attribute_names(placeholders(&names))
             .expression_attribute_values(":pending", spelling(StoredDispatchStatus::Pending))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":now", s(&now.to_string()))
+            .expression_attribute_values(":next", s(&first_due.to_string()))
             .expression_attribute_values(":webhook", s(&key.webhook_id))
-            .expression_attribute_values(":due", s(&sortable(now)))
+            .expression_attribute_values(":due", s(&sortable(first_due)))
             .send()
             .await
             .map_err(storage_error)?;
