@@ -7,7 +7,7 @@ use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
 use crate::http::status_of;
 use crate::invocation::{Invocation, Outcome};
-use crate::webhooks::sender::HttpSender;
+use crate::webhooks::sender::{self, HttpSender};
 use crate::webhooks::{deliver, settings};
 use crate::{App, Result};
 
@@ -54,7 +54,7 @@ pub async fn run(app: &'static App, sender: &HttpSender, deadline_ms: Option<u64
 pub async fn serve() -> Result<(), lambda_http::Error> {
     crate::budget::set_function_timeout(crate::budget::RETRY_WEBHOOKS_TIMEOUT);
     let app = App::from_env().await?;
-    let sender: &'static HttpSender = Box::leak(Box::new(HttpSender::new(settings().allow_loopback_http)?));
+    let sender = sender::shared()?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let context = event.context;
         run(app, sender, Some(context.deadline), &context.request_id)

@@ -7,8 +7,10 @@ use jiff::Timestamp;
 
 use super::MessagePosition;
 use super::records::{MessageRecord, ThreadRecord};
+use super::webhook_records::DispatchRecord;
 use crate::core::error::Input;
 use crate::core::model::{Message, Thread, ThreadStatus};
+use crate::core::webhooks::{Dispatch, DispatchKey};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +90,16 @@ fn thread_changes(before: Option<ThreadRecord>, new: ThreadRecord) -> Vec<Change
         }
     }
     changes
+}
+
+/// The delivery a `deliver-webhooks` record names (the mapping passes only deliveries with no
+/// attempt made); `None` for a record without a new image (a delivery that expired).
+pub fn new_delivery(record: &StreamRecord) -> Result<Option<DispatchKey>> {
+    if record.change.new_image.is_empty() {
+        return Ok(None);
+    }
+    let dispatch = Dispatch::from(decode::<DispatchRecord>(&record.change.new_image)?);
+    Ok(Some(dispatch.key()))
 }
 
 fn decode<T: for<'de> serde::Deserialize<'de>>(image: &serde_dynamo::Item) -> Result<T> {

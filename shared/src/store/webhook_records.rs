@@ -2,6 +2,8 @@
 //! `EVENT#` items (the feed and the sequence of each message), `WEBHOOK#` subscriptions and
 //! `DELIVERY#` items. [`super::attributes`] names the attributes expressions use.
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::Timestamp;
@@ -159,6 +161,34 @@ impl From<EventRecord> for RecordedEvent {
     }
 }
 
+/// How long events are kept for the feed, replays and sequences.
+pub const EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long a delivery is kept (listed, replayable).
+pub const DISPATCH_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The feed's partition of a time: its UTC day.
+pub fn feed_day(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d").to_string()
+}
+
+impl From<&RecordedEvent> for EventRecord {
+    fn from(event: &RecordedEvent) -> Self {
+        EventRecord {
+            event_id: event.event_id.clone(),
+            event_type: event.event_type.into(),
+            at: event.at,
+            thread_id: event.thread_id,
+            message_id: event.message_id,
+            sequence: event.sequence,
+            body: event.body.clone(),
+            recorded_at: event.recorded_at,
+            feed_day: feed_day(event.recorded_at),
+            feed_key: format!("{}#{}", sortable(event.recorded_at), event.event_id),
+            expires_at: (event.recorded_at + EVENT_RETENTION).as_second(),
+        }
+    }
+}
+
 /// A `DELIVERY#` item under its subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -185,6 +215,29 @@ pub struct DispatchRecord {
     pub due_at: Option<String>,
     /// TTL (epoch seconds).
     pub expires_at: i64,
+}
+
+/// A delivery's item: while it is pending it carries the `due` index's keys.
+impl From<&Dispatch> for DispatchRecord {
+    fn from(dispatch: &Dispatch) -> Self {
+        let pending = dispatch.status == DispatchStatus::Pending;
+        DispatchRecord {
+            webhook_id: dispatch.webhook_id.clone(),
+            event_id: dispatch.event_id.clone(),
+            event_type: dispatch.event_type.into(),
+            event_at: dispatch.event_at,
+            body: dispatch.body.clone(),
+            status: dispatch.status.into(),
+            attempts: dispatch.attempts,
+            last_response_status: dispatch.last_response_status,
+            last_error: dispatch.last_error.clone(),
+            last_attempt_at: dispatch.last_attempt_at,
+            next_attempt_at: dispatch.next_attempt_at,
+            due_webhook: pending.then(|| dispatch.webhook_id.clone()),
+            due_at: dispatch.next_attempt_at.filter(|_| pending).map(sortable),
+            expires_at: (dispatch.event_at + DISPATCH_RETENTION).as_second(),
+        }
+    }
 }
 
 impl From<DispatchRecord> for Dispatch {
@@ -238,20 +291,11 @@ mod tests {
         let dispatch =
             Dispatch::new("wh_1", "evt_1", EventType::ThreadOpened, Timestamp::now(), "{}".into(), Timestamp::now());
         let record = DispatchRecord {
-            webhook_id: dispatch.webhook_id.clone(),
-            event_id: dispatch.event_id.clone(),
-            event_type: dispatch.event_type.into(),
-            event_at: dispatch.event_at,
-            body: dispatch.body.clone(),
-            status: dispatch.status.into(),
             attempts: 1,
             last_response_status: Some(500),
             last_error: Some("x".into()),
             last_attempt_at: Some(Timestamp::now()),
-            next_attempt_at: Some(Timestamp::now()),
-            due_webhook: Some("wh_1".into()),
-            due_at: Some(sortable(Timestamp::now())),
-            expires_at: 1,
+            ..DispatchRecord::from(&dispatch)
         };
         let item = to_item(&record).unwrap();
         for name in [

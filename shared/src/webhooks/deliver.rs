@@ -86,14 +86,12 @@ pub async fn attempt<S: WebhookStore, T: Transport>(
     let now = Timestamp::now();
     let Some(mut dispatch) = store.claim_dispatch(key, now, now + LEASE).await? else { return Ok(false) };
     let subscription = store.webhook(&key.webhook_id).await?;
+    let active = subscription.as_ref().is_some_and(|subscription| subscription.status == SubscriptionStatus::Enabled);
     let result = match &subscription {
-        Some(subscription) if subscription.status == SubscriptionStatus::Enabled => {
-            send(transport, settings, subscription, &dispatch, now, time).await
-        }
+        Some(subscription) if active => send(transport, settings, subscription, &dispatch, now, time).await,
         Some(_) => AttemptResult::Unreachable { reason: "the subscription is disabled".into() },
         None => AttemptResult::Unreachable { reason: "the subscription was deleted".into() },
     };
-    let active = subscription.as_ref().is_some_and(|subscription| subscription.status == SubscriptionStatus::Enabled);
     let finished = Timestamp::now();
     dispatch.last_attempt_at = Some(now);
     dispatch.last_error = None;

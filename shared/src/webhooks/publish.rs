@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use super::render;
-use crate::core::events::{Event, message_created_id};
+use crate::core::events::{Event, Subject, message_created_id};
 use crate::core::threads;
 use crate::core::webhooks::{Dispatch, Format, Subscription};
 use crate::store::changes::{Change, changes_of};
@@ -74,13 +74,9 @@ fn missing(message_id: u64) -> Error {
 }
 
 fn recorded(event: &Event) -> Result<RecordedEvent> {
-    let message_id = match &event.subject {
-        crate::core::events::Subject::Message { message, .. } => Some(message.message_id),
-        crate::core::events::Subject::Thread(_) => None,
-    };
-    let sequence = match &event.subject {
-        crate::core::events::Subject::Message { sequence, .. } => *sequence,
-        crate::core::events::Subject::Thread(_) => None,
+    let (message_id, sequence) = match &event.subject {
+        Subject::Message { message, sequence } => (Some(message.message_id), *sequence),
+        Subject::Thread(_) => (None, None),
     };
     Ok(RecordedEvent {
         event_id: event.id.clone(),

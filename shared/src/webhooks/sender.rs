@@ -64,6 +64,17 @@ impl HttpSender {
     }
 }
 
+/// This container's client (one connection pool for every delivery it makes), built once from
+/// the container's settings.
+pub fn shared() -> Result<&'static HttpSender> {
+    static SENDER: std::sync::OnceLock<HttpSender> = std::sync::OnceLock::new();
+    if let Some(sender) = SENDER.get() {
+        return Ok(sender);
+    }
+    let sender = HttpSender::new(super::settings().allow_loopback_http)?;
+    Ok(SENDER.get_or_init(|| sender))
+}
+
 impl Transport for HttpSender {
     async fn post(&self, request: Outgoing, timeout: Duration) -> AttemptResult {
         let Outgoing { target, headers, body } = request;

@@ -1,52 +1,27 @@
 //! Events: one `EVENT#<id>` item each, found by id (a status event reads its message's
 //! sequence there) and, through the sparse `feed` index, by the day and time it was recorded.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use super::{DynamoStore, Item, decode, entity, s, storage_error};
 use crate::Result;
 use crate::store::attributes as attr;
-use crate::store::webhook_records::{EventRecord, sortable};
+use crate::store::webhook_records::{EVENT_RETENTION, EventRecord, feed_day, sortable};
 use crate::store::{EventPage, EventStore, FeedPosition, RecordedEvent, keys};
 
-/// How long events are kept for the feed, replays and sequences.
-pub const EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most day partitions one page of the feed walks through.
 const MAX_DAYS_PER_PAGE: usize = 32;
 pub const FEED_INDEX: &str = "feed";
-
-/// The feed's partition of a time: its UTC day.
-pub fn feed_day(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d").to_string()
-}
 
 fn next_day(day: &str) -> Option<String> {
     let date: jiff::civil::Date = day.parse().ok()?;
     Some(date.tomorrow().ok()?.strftime("%Y-%m-%d").to_string())
 }
 
-fn record_of(event: &RecordedEvent) -> EventRecord {
-    EventRecord {
-        event_id: event.event_id.clone(),
-        event_type: event.event_type.into(),
-        at: event.at,
-        thread_id: event.thread_id,
-        message_id: event.message_id,
-        sequence: event.sequence,
-        body: event.body.clone(),
-        recorded_at: event.recorded_at,
-        feed_day: feed_day(event.recorded_at),
-        feed_key: format!("{}#{}", sortable(event.recorded_at), event.event_id),
-        expires_at: (event.recorded_at + EVENT_RETENTION).as_second(),
-    }
-}
-
 impl EventStore for DynamoStore {
     async fn record_event(&self, event: &RecordedEvent) -> Result<RecordedEvent> {
-        let item = entity(keys::event(&event.event_id), "EVENT", &record_of(event))?;
+        let item = entity(keys::event(&event.event_id), "EVENT", &EventRecord::from(event))?;
         match self.put_if_absent(item).await? {
             None => Ok(event.clone()),
             Some(recorded) => Ok(decode::<EventRecord>(recorded)?.into()),

@@ -2,7 +2,6 @@
 //! each subscription's partition; pending ones also in the sparse `due` index).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -19,31 +18,9 @@ use crate::store::webhook_records::{
 use crate::store::{CompletedKey, DispatchPage, WebhookStore, Write, keys};
 use crate::{Error, Result};
 
-/// How long a delivery is kept (listed, replayable).
-pub const DISPATCH_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const DUE_INDEX: &str = "due";
 /// Replayed deliveries updated at once.
 const REPLAY_CONCURRENCY: usize = 16;
-
-fn record_of(dispatch: &Dispatch) -> DispatchRecord {
-    let pending = dispatch.status == DispatchStatus::Pending;
-    DispatchRecord {
-        webhook_id: dispatch.webhook_id.clone(),
-        event_id: dispatch.event_id.clone(),
-        event_type: dispatch.event_type.into(),
-        event_at: dispatch.event_at,
-        body: dispatch.body.clone(),
-        status: dispatch.status.into(),
-        attempts: dispatch.attempts,
-        last_response_status: dispatch.last_response_status,
-        last_error: dispatch.last_error.clone(),
-        last_attempt_at: dispatch.last_attempt_at,
-        next_attempt_at: dispatch.next_attempt_at,
-        due_webhook: pending.then(|| dispatch.webhook_id.clone()),
-        due_at: dispatch.next_attempt_at.filter(|_| pending).map(sortable),
-        expires_at: (dispatch.event_at + DISPATCH_RETENTION).as_second(),
-    }
-}
 
 /// The key of a delivery from its item's sort key (`DELIVERY#<µs>#<event id>`).
 fn key_of(webhook_id: &str, sort_key: &str) -> Option<DispatchKey> {
@@ -171,7 +148,7 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn add_dispatch(&self, dispatch: &Dispatch) -> Result<Write> {
-        let item = entity(keys::dispatch(&dispatch.key()), "DELIVERY", &record_of(dispatch))?;
+        let item = entity(keys::dispatch(&dispatch.key()), "DELIVERY", &DispatchRecord::from(dispatch))?;
         Ok(match self.put_if_absent(item).await? {
             None => Write::Done,
             Some(_) => Write::Refused,
@@ -215,7 +192,7 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn finish_attempt(&self, dispatch: &Dispatch) -> Result<()> {
-        let record = record_of(dispatch);
+        let record = DispatchRecord::from(dispatch);
         let mut names = vec![attr::STATUS, attr::ATTEMPTS, attr::NEXT_ATTEMPT_AT, attr::DUE_WEBHOOK, attr::DUE_AT];
         let mut sets = vec![format!("{} = :status", attr::STATUS.placeholder())];
         let mut removes = Vec::new();
