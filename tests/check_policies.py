@@ -98,13 +98,53 @@ FUNCTIONS: dict[str, set[str]] = {
     "list-events": EDNA_AUTH | {"events_after"},
     # webhooks::publish: the message a thread's image names, the thread's client, the event
     # recorded (or the one recorded before), a status event's sequence, every subscription, one
-    # delivery each.
-    "publish-events": {"message_at", "client", "record_event", "event", "webhooks", "add_dispatch"},
+    # delivery each; webchat::push: the client's connections, a gone one removed.
+    "publish-events": {
+        "message_at",
+        "client",
+        "record_event",
+        "event",
+        "webhooks",
+        "add_dispatch",
+        "connections_of",
+        "remove_connection",
+    },
     # webhooks::deliver::attempt: the claim, the subscription, its outcome (410 disables).
     "deliver-webhooks": {"claim_dispatch", "webhook", "disable_webhook", "finish_attempt"},
     # webhooks::deliver::sweep: every subscription, its due deliveries (the `due` index), attempts.
     "retry-webhooks": {"webhooks", "due_dispatches", "claim_dispatch", "webhook", "disable_webhook", "finish_attempt"},
+    # webchat::create_visitor: the client named (or a new one's id), its WEB device, then the
+    # token with the new client and device in one transaction.
+    "create-visitor": EDNA_AUTH
+    | {"client_by_external_id", "client_by_unauthorized_id", "next_id", "device", "create_visitor"},
+    # webchat::connect: the token, then the connection's two items.
+    "webchat-connect": {"visitor", "add_connection"},
+    # The connection, then its two items deleted.
+    "webchat-disconnect": {"connection", "remove_connection"},
+    # webchat::answer: the connection; sync: the client's open thread, the `after` message's
+    # pointer, a page of messages; send: incoming::receive on the client's WEB device (the device,
+    # its client, the page's id as a provider id, deliver), then the message read back; read: the
+    # pointer, the thread, the status update.
+    "webchat-message": DELIVER
+    | {
+        "connection",
+        "client",
+        "message_location",
+        "messages",
+        "device",
+        "provider_message",
+        "message_at",
+        "thread",
+        "update_status",
+    },
 }
+
+# The functions that push to web chat pages: API Gateway's `execute-api:ManageConnections` on
+# the WebSocket stage's `POST/@connections/*`, in a statement of its own.
+MANAGES_CONNECTIONS = {"publish-events"}
+CONNECTIONS_ARN = (
+    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebChatApi}/${WebChatStage}/POST/@connections/*"
+)
 
 # Store methods that query a secondary index: their functions are granted that index too (its ARN,
 # `!Sub "${Table.Arn}/index/<name>"`, beside the table's).
@@ -224,9 +264,12 @@ def resources_of(statement: dict) -> tuple[bool, set[str]]:
     return table, indexes
 
 
-def granted(template: dict, problems: list[str], indexes: dict[str, set[str]]) -> dict[str, set[str] | None]:
+def granted(
+    template: dict, problems: list[str], indexes: dict[str, set[str]], pushers: set[str]
+) -> dict[str, set[str] | None]:
     """Binary -> the DynamoDB actions its policy allows on the table (None: no policy at all);
-    the indexes each statement names go in `indexes`."""
+    the indexes each statement names go in `indexes`, the functions that may push to web chat
+    connections in `pushers`."""
     result: dict[str, set[str] | None] = {}
     for logical_id, res in (template.get("Resources") or {}).items():
         if not isinstance(res, dict) or res.get("Type") != "AWS::Serverless::Function":
@@ -247,6 +290,11 @@ def granted(template: dict, problems: list[str], indexes: dict[str, set[str]]) -
             for statement in policy["Statement"]:
                 if statement.get("Effect") != "Allow":
                     problems.append(f"template: {logical_id}: a statement that is not Allow: {statement!r}")
+                    continue
+                if statement.get("Action") in ("execute-api:ManageConnections", ["execute-api:ManageConnections"]):
+                    if statement.get("Resource") != {"Sub": CONNECTIONS_ARN}:
+                        problems.append(f"template: {logical_id}: ManageConnections must name {CONNECTIONS_ARN}")
+                    pushers.add(binary)
                     continue
                 table, named = resources_of(statement)
                 if not table:
@@ -285,7 +333,12 @@ def main() -> int:
     with args.template.open(encoding="utf-8") as f:
         template = yaml.load(f, Loader=CfnLoader)  # noqa: S506 (SafeLoader subclass)
     indexes: dict[str, set[str]] = {}
-    policies = granted(template, problems, indexes)
+    pushers: set[str] = set()
+    policies = granted(template, problems, indexes, pushers)
+    for binary in sorted(pushers - MANAGES_CONNECTIONS):
+        problems.append(f"{binary}: may post to web chat connections, which its code never does")
+    for binary in sorted(MANAGES_CONNECTIONS - pushers):
+        problems.append(f"{binary}: pushes to web chat connections but is not granted execute-api:ManageConnections")
     for binary in sorted(policies.keys() - FUNCTIONS.keys()):
         problems.append(f"{binary}: in template.yaml but not in tests/check_policies.py FUNCTIONS")
     for binary in sorted(FUNCTIONS.keys() - policies.keys()):

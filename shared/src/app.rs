@@ -42,11 +42,8 @@ impl App {
         } else if local {
             dynamodb = dynamodb.region(Region::new("us-east-1"));
         }
-        match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-            (Some(key), Some(secret)) => {
-                let credentials = Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "environment");
-                dynamodb = dynamodb.credentials_provider(credentials);
-            }
+        match environment_credentials() {
+            Some(credentials) => dynamodb = dynamodb.credentials_provider(credentials),
             // DynamoDB Local accepts any credentials.
             _ if local => {
                 dynamodb = dynamodb.credentials_provider(Credentials::new("local", "local", None, None, "local"))
@@ -63,22 +60,35 @@ impl App {
     /// by aws-config's full credential chain), with this crate's HTTP client, timeouts and
     /// retries (which replace any the builder had).
     pub fn with_dynamodb(config: Config, dynamodb: aws_sdk_dynamodb::config::Builder) -> Result<App> {
-        let tls = TlsContext::builder()
-            .with_trust_store(trust_store(config.dynamodb_ca_file.as_deref())?)
-            .build()
-            .map_err(|err| Error::internal(format!("the TLS context for DynamoDB: {err}")))?;
-        // rustls on ring: one TLS stack, smaller than aws-lc.
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .tls_context(tls)
-            .build_https();
         // Timeouts and retries are `crate::budget`'s; a transaction's try overrides them.
         let dynamodb = dynamodb
-            .http_client(SharedHttpClient::new(MadeTogether(http)))
+            .http_client(aws_http_client(config.dynamodb_ca_file.as_deref())?)
             .timeout_config(budget::sdk_timeouts())
             .retry_config(budget::sdk_retries());
         Ok(App { store: DynamoStore::new(dynamodb, config.table_name.clone(), config.id_block), config })
     }
+}
+
+/// The HTTP client of the AWS SDK clients (DynamoDB, API Gateway's management API): rustls on
+/// ring (one TLS stack, smaller than aws-lc), trusting Amazon's roots (and `ca_file`'s).
+pub fn aws_http_client(ca_file: Option<&str>) -> Result<SharedHttpClient> {
+    let tls = TlsContext::builder()
+        .with_trust_store(trust_store(ca_file)?)
+        .build()
+        .map_err(|err| Error::internal(format!("the TLS context for AWS: {err}")))?;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https();
+    Ok(SharedHttpClient::new(MadeTogether(http)))
+}
+
+/// The credentials Lambda gives a function's role (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`), if set.
+pub fn environment_credentials() -> Option<Credentials> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let (key, secret) = (env("AWS_ACCESS_KEY_ID")?, env("AWS_SECRET_ACCESS_KEY")?);
+    Some(Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "environment"))
 }
 
 /// The HTTP client, made to yield once before it sends each request: calls made together (a

@@ -24,6 +24,7 @@ pub mod stream;
 pub mod superoffice;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webchat;
 pub mod webhooks;
 pub mod websocket;
 pub mod wording;

@@ -1,8 +1,8 @@
 //! API Gateway WebSocket events (`$connect`, `$disconnect`, and each frame a client sends),
 //! under the same discipline as an HTTP request ([`crate::invocation`]): one deadline, one log
-//! line with the DynamoDB cost, errors as a JSON body with the status of [`status_of`], never a
-//! crash. On `$connect` a status other than 2xx refuses the connection; on a frame the body is
-//! what the route's response sends back to the client.
+//! line with the DynamoDB cost, errors with the status of [`status_of`] and the body the route's
+//! [`ErrorBody`] renders, never a crash. On `$connect` a status other than 2xx refuses the
+//! connection; on a frame the body is what the route's response sends back to the client.
 
 use std::future::Future;
 
@@ -55,6 +55,12 @@ impl WebSocketEvent {
         })
     }
 
+    /// The event, its frame copied to `frame` first (for the error body, should there be one).
+    fn keeping_body(self, frame: &mut Vec<u8>) -> Self {
+        frame.clone_from(&self.body);
+        self
+    }
+
     /// A query string parameter of the connect request (`?token=`).
     pub fn query(&self, name: &str) -> Option<&str> {
         self.raw.query_string_parameters.first(name)
@@ -66,25 +72,34 @@ impl WebSocketEvent {
     }
 }
 
+/// How a route words an error: the body sent back, given the frame that caused it (empty on
+/// connect and disconnect).
+pub type ErrorBody = fn(&Error, &[u8]) -> String;
+
+/// Edna's error body: what a refused `$connect` answers.
+pub fn edna_error(err: &Error, _frame: &[u8]) -> String {
+    Edna::render_error(err, &()).body().to_owned()
+}
+
 /// Runs the Lambda loop of a WebSocket route (`$connect`, `$disconnect`, `$default`).
-pub async fn serve<R, H, Fut>(resources: R, handler: H) -> Result<(), lambda_http::Error>
+pub async fn serve<R, H, Fut>(resources: R, handler: H, errors: ErrorBody) -> Result<(), lambda_http::Error>
 where
     R: Resources,
     H: Fn(R, WebSocketEvent) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<String>>> + Send,
 {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-        Ok::<_, std::convert::Infallible>(answer(resources, handler, event).await)
+        Ok::<_, std::convert::Infallible>(answer(resources, handler, errors, event).await)
     }))
     .await
 }
 
 /// Answers one WebSocket event: 200 with the handler's body (JSON text, if any), or the error's
-/// status with edna's error body. Public so that tests and the local WebSocket gateway can feed
-/// it events.
+/// status with the body `errors` renders. Public so that tests can feed it events.
 pub async fn answer<R, H, Fut>(
     resources: R,
     handler: H,
+    errors: ErrorBody,
     event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
 ) -> ApiGatewayProxyResponse
 where
@@ -96,8 +111,10 @@ where
     let invocation = Invocation::start(resources, Some(context.deadline));
     let route_key = payload.request_context.route_key.clone().unwrap_or_default();
     let request_id = payload.request_context.request_id.clone().unwrap_or_else(|| context.request_id.clone());
+    let mut frame = Vec::new();
     let outcome = match WebSocketEvent::read(payload) {
-        Ok(event) => match invocation.within(handler(resources, event)).await {
+        // Boxed: a handler's future is deep, and the runtime's future around it deeper still.
+        Ok(event) => match invocation.within(Box::pin(handler(resources, event.keeping_body(&mut frame)))).await {
             Some(outcome) => outcome,
             None => Err(Error::StorageUnavailable("the event's deadline passed".into())),
         },
@@ -109,7 +126,7 @@ where
             if let Some(detail) = err.server_detail() {
                 tracing::error!(request_id = %request_id, status = status_of(&err), detail = %detail, "websocket event failed");
             }
-            (status_of(&err), Some(Edna::render_error(&err, &()).body().to_owned()))
+            (status_of(&err), Some(errors(&err, &frame)))
         }
     };
     invocation.finish(Outcome {
@@ -172,7 +189,7 @@ mod tests {
                 _ => Err(Error::Unauthorized(Refusal::BadToken)),
             }
         };
-        let response = answer((), handler, event(CONNECT)).await;
+        let response = answer((), handler, edna_error, event(CONNECT)).await;
         assert_eq!(response.status_code, 200);
         assert!(response.body.is_none());
         let lines = log.lines_with("kind", KIND);
@@ -187,7 +204,7 @@ mod tests {
     async fn a_refused_connect_gets_the_errors_status_and_body() {
         let handler =
             |_: (), _: WebSocketEvent| async move { Err::<Option<String>, _>(Error::Unauthorized(Refusal::BadToken)) };
-        let response = answer((), handler, event(CONNECT)).await;
+        let response = answer((), handler, edna_error, event(CONNECT)).await;
         assert_eq!(response.status_code, 401);
         assert_eq!(body(&response)["code"], json!("UNAUTHORIZED"));
     }
@@ -198,7 +215,7 @@ mod tests {
             let frame: Value = serde_json::from_slice(&event.body).map_err(|_| Error::invalid("body", "not JSON"))?;
             Ok(Some(json!({"type": "pong", "echo": frame["action"]}).to_string()))
         };
-        let response = answer((), handler, event(MESSAGE)).await;
+        let response = answer((), handler, edna_error, event(MESSAGE)).await;
         assert_eq!(response.status_code, 200);
         assert_eq!(body(&response), json!({"type": "pong", "echo": "ping"}));
     }
@@ -209,12 +226,12 @@ mod tests {
         bad["isBase64Encoded"] = json!(true);
         bad["body"] = json!("%%% not base64");
         let never = |_: (), _: WebSocketEvent| async move { Ok(Some("unreachable".to_owned())) };
-        let response = answer((), never, event(&bad.to_string())).await;
+        let response = answer((), never, edna_error, event(&bad.to_string())).await;
         assert_eq!((response.status_code, body(&response)["field"].clone()), (400, json!("body")));
 
         let failing =
             |_: (), _: WebSocketEvent| async move { Err::<Option<String>, _>(Error::internal("secret detail")) };
-        let response = answer((), failing, event(MESSAGE)).await;
+        let response = answer((), failing, edna_error, event(MESSAGE)).await;
         assert_eq!(response.status_code, 500);
         assert!(!body(&response).to_string().contains("secret"));
     }

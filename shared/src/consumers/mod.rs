@@ -3,6 +3,7 @@
 
 #[cfg(feature = "delivery")]
 pub mod deliver_webhooks;
+#[cfg(feature = "push")]
 pub mod publish_events;
 #[cfg(feature = "delivery")]
 pub mod retry_webhooks;

@@ -14,4 +14,5 @@ pub mod sending;
 pub mod status;
 pub mod threads;
 pub mod validation;
+pub mod webchat;
 pub mod webhooks;

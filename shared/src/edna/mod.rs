@@ -2,6 +2,7 @@
 //! the error body `{code, message, field}`, `Bearer` credentials.
 
 mod cursor;
+pub mod visitors;
 pub mod webhooks;
 pub mod wire;
 

@@ -87,7 +87,7 @@ fn attachments_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<V
     Ok(bodies.map(|bodies| bodies.into_iter().map(Attachment::from).collect()))
 }
 
-fn attachments_out<S: Serializer>(attachments: &[Attachment], serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn attachments_out<S: Serializer>(attachments: &[Attachment], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(attachments.iter().map(AttachmentBody::from))
 }
 
@@ -98,7 +98,7 @@ fn status_name<S: Serializer>(status: &ThreadStatus, serializer: S) -> Result<S:
     })
 }
 
-fn direction_name<S: Serializer>(direction: &Direction, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn direction_name<S: Serializer>(direction: &Direction, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(match direction {
         Direction::Outgoing => "OUTGOING",
         Direction::Incoming => "INCOMING",

@@ -6,6 +6,7 @@
 pub mod close_thread;
 #[cfg(feature = "superoffice")]
 pub mod create_chat_session;
+pub mod create_visitor;
 pub mod create_webhook;
 pub mod delete_webhook;
 mod driver;
@@ -56,6 +57,7 @@ pub const ROTATE_WEBHOOK_SECRET: Route = Route { method: "POST", pattern: "/api/
 pub const LIST_WEBHOOK_DELIVERIES: Route = Route { method: "GET", pattern: "/api/v1/webhooks/{id}/deliveries" };
 pub const REPLAY_WEBHOOK: Route = Route { method: "POST", pattern: "/api/v1/webhooks/{id}/replay" };
 pub const LIST_EVENTS: Route = Route { method: "GET", pattern: "/api/v1/events" };
+pub const CREATE_VISITOR: Route = Route { method: "POST", pattern: "/api/v1/webchat/visitors" };
 /// The `$default` route: everything no other route takes.
 pub const CATCH_ALL: Route = Route { method: "ANY", pattern: "/{proxy+}" };
 
@@ -80,6 +82,7 @@ pub const ALL: &[Route] = &[
     LIST_WEBHOOK_DELIVERIES,
     REPLAY_WEBHOOK,
     LIST_EVENTS,
+    CREATE_VISITOR,
 ];
 
 /// The SuperOffice dialect's paths, whose 404/405 answers use its error body.
@@ -179,6 +182,7 @@ pub const READERS: &[Reader] = &[
     Reader::of::<list_webhook_deliveries::ListWebhookDeliveries>(),
     Reader::of::<replay_webhook::ReplayWebhook>(),
     Reader::of::<list_events::ListEvents>(),
+    Reader::of::<create_visitor::CreateVisitor>(),
 ];
 
 /// An error a request was refused with before the store was asked, and the status of the answer

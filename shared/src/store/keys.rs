@@ -56,6 +56,23 @@ pub fn device(channel: ChannelType, app_marker: Option<&str>, address: &str) -> 
     (format!("DEVICE#{}#{}:{marker}#{address}", channel.as_str(), marker.len()), "DEVICE".into())
 }
 
+/// A visitor token, under the hash of the token.
+pub fn visitor(token_hash: &str) -> (String, String) {
+    (format!("VISITOR#{token_hash}"), "VISITOR".into())
+}
+
+pub const CONNECTION_PREFIX: &str = "CONNECTION#";
+
+/// A web chat connection, under its id (a frame names only its connection).
+pub fn connection(connection_id: &str) -> (String, String) {
+    (format!("{CONNECTION_PREFIX}{connection_id}"), "CONNECTION".into())
+}
+
+/// The same connection under its client, beside the client's profile (a push queries these).
+pub fn client_connection(client_id: u64, connection_id: &str) -> (String, String) {
+    (client(client_id).0, format!("{CONNECTION_PREFIX}{connection_id}"))
+}
+
 pub fn thread(thread_id: u64) -> (String, String) {
     (format!("THREAD#{thread_id}"), "THREAD".into())
 }

@@ -8,6 +8,7 @@ mod dynamo;
 mod keys;
 mod metrics;
 pub mod records;
+pub mod webchat_records;
 pub mod webhook_records;
 
 pub use dynamo::DynamoStore;
@@ -21,6 +22,7 @@ use crate::core::model::{
     Agent, ChannelType, Client, DeliveryError, DeliveryState, DeliveryStatus, Device, Message, Thread,
 };
 use crate::core::sending::Received;
+use crate::core::webchat::{Connection, Visitor};
 use crate::core::webhooks::{Dispatch, DispatchKey, DispatchStatus, Secret, Subscription};
 
 /// Which sequence a new identifier comes from.
@@ -385,4 +387,27 @@ pub trait WebhookStore {
         until: jiff::Timestamp,
         now: jiff::Timestamp,
     ) -> Result<u64>;
+}
+
+/// Web chat's visitor tokens and the live connections of visitors' pages.
+#[allow(async_fn_in_trait)]
+pub trait VisitorStore {
+    /// Writes the token, with the client's new `WEB` device and the client itself when they are
+    /// new, in one transaction; `Refused` when the client's external id or the device was taken
+    /// meanwhile.
+    async fn create_visitor(
+        &self,
+        visitor: &Visitor,
+        device: Option<&Device>,
+        new_client: Option<&Client>,
+    ) -> Result<Write>;
+    /// The token with this hash, expired or not.
+    async fn visitor(&self, token_hash: &str) -> Result<Option<Visitor>>;
+    /// Records the connection under its id and under its client (a push finds it there).
+    async fn add_connection(&self, connection: &Connection) -> Result<()>;
+    async fn connection(&self, connection_id: &str) -> Result<Option<Connection>>;
+    /// The live connections of a client (one query).
+    async fn connections_of(&self, client_id: u64) -> Result<Vec<Connection>>;
+    /// Forgets the connection (closed by the page, or gone when a push was tried).
+    async fn remove_connection(&self, connection_id: &str, client_id: u64) -> Result<()>;
 }

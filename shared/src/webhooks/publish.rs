@@ -19,24 +19,40 @@ pub async fn publish<S>(
     store: &S,
     record: &aws_lambda_events::event::dynamodb::EventRecord,
     context: &str,
-) -> Result<()>
+) -> Result<Vec<Event>>
 where
     S: ThreadStore + ClientStore + EventStore + WebhookStore,
 {
-    let changes = changes_of(record)?;
-    if changes.is_empty() {
-        return Ok(());
+    let events = derive(store, record).await?;
+    record_all(store, &events, context).await?;
+    Ok(events)
+}
+
+/// The events a record of the stream holds, with what they carry read from the table.
+pub async fn derive<S>(store: &S, record: &aws_lambda_events::event::dynamodb::EventRecord) -> Result<Vec<Event>>
+where
+    S: ThreadStore + ClientStore + EventStore,
+{
+    let mut events = Vec::new();
+    for change in changes_of(record)? {
+        events.extend(events_of(store, change).await?);
     }
+    Ok(events)
+}
+
+/// Records each event once and gives each subscription that wants it one delivery.
+pub async fn record_all<S>(store: &S, events: &[Event], context: &str) -> Result<()>
+where
+    S: EventStore + WebhookStore,
+{
     let mut subscriptions: Option<Vec<Subscription>> = None;
-    for change in changes {
-        for event in events_of(store, change).await? {
-            let recorded = store.record_event(&recorded(&event)?).await?;
-            let subscriptions = match &subscriptions {
-                Some(subscriptions) => subscriptions,
-                None => subscriptions.insert(store.webhooks().await?),
-            };
-            fan_out(store, &event, &recorded, subscriptions, context).await?;
-        }
+    for event in events {
+        let recorded = store.record_event(&recorded(event)?).await?;
+        let subscriptions = match &subscriptions {
+            Some(subscriptions) => subscriptions,
+            None => subscriptions.insert(store.webhooks().await?),
+        };
+        fan_out(store, event, &recorded, subscriptions, context).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod clients;
 mod events;
 mod idempotency;
 mod threads;
+mod visitors;
 mod webhooks;
 
 use std::collections::HashMap;
