@@ -522,6 +522,62 @@ pub fn stream_batch(
     lambda_http::lambda_runtime::LambdaEvent::new(payload, context)
 }
 
+const WEBSOCKET_CONNECT: &str = include_str!("../../events/websocket-connect.json");
+const WEBSOCKET_MESSAGE: &str = include_str!("../../events/websocket-message.json");
+
+/// An API Gateway WebSocket event as recorded (`events/websocket-*.json`) on `connection_id`:
+/// `$connect` with `?token=` when `token` is given, `$disconnect`, or a `$default` frame.
+pub fn websocket_event(
+    route_key: &str,
+    connection_id: &str,
+    token: Option<&str>,
+    frame: Option<&str>,
+) -> lambda_http::lambda_runtime::LambdaEvent<aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest> {
+    let mut payload: Value =
+        serde_json::from_str(if route_key == "$default" { WEBSOCKET_MESSAGE } else { WEBSOCKET_CONNECT }).unwrap();
+    payload["requestContext"]["routeKey"] = json!(route_key);
+    payload["requestContext"]["connectionId"] = json!(connection_id);
+    payload["requestContext"]["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+    if route_key == "$disconnect" {
+        payload["requestContext"]["eventType"] = json!("DISCONNECT");
+    }
+    match token {
+        Some(token) => {
+            payload["queryStringParameters"] = json!({"token": token});
+            payload["multiValueQueryStringParameters"] = json!({"token": [token]});
+        }
+        None => {
+            payload["queryStringParameters"] = Value::Null;
+            payload["multiValueQueryStringParameters"] = Value::Null;
+        }
+    }
+    payload["body"] = frame.map_or(Value::Null, |frame| json!(frame));
+    let mut context = lambda_http::lambda_runtime::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    context.deadline = (jiff::Timestamp::now().as_millisecond() + 20_000) as u64;
+    lambda_http::lambda_runtime::LambdaEvent::new(serde_json::from_value(payload).unwrap(), context)
+}
+
+/// Feeds a WebSocket event to `handler` as its function would; the status and the body's JSON.
+pub async fn websocket_call<H, Fut>(
+    app: &'static App,
+    handler: H,
+    errors: crate::websocket::ErrorBody,
+    event: lambda_http::lambda_runtime::LambdaEvent<aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest>,
+) -> (u16, Option<Value>)
+where
+    H: Fn(&'static App, crate::websocket::WebSocketEvent) -> Fut,
+    Fut: std::future::Future<Output = crate::Result<Option<String>>>,
+{
+    let response = crate::websocket::answer(app, handler, errors, event).await;
+    let body = match response.body {
+        Some(aws_lambda_events::encodings::Body::Text(text)) => Some(serde_json::from_str(&text).unwrap()),
+        None => None,
+        Some(other) => panic!("a text body, got {other:?}"),
+    };
+    (response.status_code as u16, body)
+}
+
 /// A webhook receiver on 127.0.0.1: records every request it gets (headers in lower case, body)
 /// and answers each with the next of its scripted answers (then 200), after an optional delay.
 pub struct Receiver {
@@ -532,6 +588,8 @@ pub struct Receiver {
 
 #[derive(Debug, Clone)]
 pub struct ReceivedRequest {
+    /// The request line's method and path (`POST /@connections/abc%3D`).
+    pub request_line: String,
     pub headers: BTreeMap<String, String>,
     pub body: String,
     /// When the request had arrived whole.
@@ -590,6 +648,13 @@ impl Receiver {
                         data.extend_from_slice(&buffer[..read]);
                     }
                     let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+                    let request_line = head
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .rsplit_once(' ')
+                        .map_or("", |(line, _)| line)
+                        .to_owned();
                     let headers = head
                         .lines()
                         .skip(1)
@@ -597,7 +662,12 @@ impl Receiver {
                         .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
                         .collect();
                     let body = String::from_utf8_lossy(&data[head_end..head_end + length]).to_string();
-                    seen.lock().unwrap().push(ReceivedRequest { headers, body, at: std::time::Instant::now() });
+                    seen.lock().unwrap().push(ReceivedRequest {
+                        request_line,
+                        headers,
+                        body,
+                        at: std::time::Instant::now(),
+                    });
                     let answer = answers.lock().unwrap().pop_front().unwrap_or(Answer::status(200));
                     tokio::time::sleep(answer.delay).await;
                     let mut response =

@@ -63,3 +63,65 @@ pub async fn push_message(store: &impl VisitorStore, pusher: &impl Pusher, messa
 fn describe(err: &Error) -> String {
     err.server_detail().map_or_else(|| format!("{err:?}"), str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::core::model::Role;
+    use crate::core::sending::Recipient;
+    use crate::core::validation::RawContent;
+    use crate::core::webchat::{self, VisitorRequest};
+    use crate::store::ThreadStore;
+    use crate::testing::{self, Answer, Receiver};
+    use crate::webchat::management::ManagementApi;
+
+    #[tokio::test]
+    async fn a_new_message_reaches_every_page_of_its_client_through_the_management_api() {
+        let app = testing::app().await;
+        let visitor = webchat::create_visitor(&app.store, &VisitorRequest::default()).await.unwrap();
+        let pages = [testing::unique("page"), testing::unique("page")];
+        for page in &pages {
+            webchat::connect(&app.store, Some(&visitor.token), page).await.unwrap();
+        }
+        let stranger = webchat::create_visitor(&app.store, &VisitorRequest::default()).await.unwrap();
+        webchat::connect(&app.store, Some(&stranger.token), &testing::unique("page")).await.unwrap();
+        let (agent, _) = testing::agent(app, Role::Operator).await;
+        let content = RawContent { text: Some("Your table is booked".into()), attachments: None }.validate().unwrap();
+        let sent = testing::send(app, &agent, &Recipient::ThreadsClientId(visitor.client.client_id), content).await;
+        let (_, position) = app.store.message_location(sent.id).await.unwrap().unwrap();
+        let message = app.store.message_at(sent.thread_id, position).await.unwrap().unwrap();
+
+        // The first page is live, the second closed without API Gateway telling us.
+        let receiver = Receiver::start(vec![Answer::status(200), Answer::status(410)]).await;
+        let api = ManagementApi::new(&receiver.url).unwrap();
+        let report = push_message(&app.store, &api, &message).await.unwrap();
+        assert_eq!(report, PushReport { sent: 1, gone: 1, failed: 0 });
+
+        let received = receiver.received();
+        let mut paths: Vec<String> = received.iter().map(|request| request.request_line.clone()).collect();
+        paths.sort();
+        let mut expected: Vec<String> = pages.iter().map(|page| format!("POST /hook/@connections/{page}")).collect();
+        expected.sort();
+        assert_eq!(paths, expected, "one POST per page of the client, none to the stranger's");
+        for request in &received {
+            assert!(request.headers.get("authorization").is_some_and(|value| value.starts_with("AWS4-HMAC-SHA256")));
+            let frame: Value = serde_json::from_str(&request.body).unwrap();
+            assert_eq!(frame["type"], json!("message"));
+            assert_eq!(frame["message"]["id"], json!(sent.id));
+            assert_eq!(frame["message"]["direction"], json!("OUTGOING"));
+            assert_eq!(frame["message"]["text"], json!("Your table is booked"));
+        }
+        let left = app.store.connections_of(visitor.client.client_id).await.unwrap();
+        assert_eq!(left.len(), 1, "the page that was gone is forgotten");
+
+        // A client with no page open costs one query and no push.
+        let quiet = webchat::create_visitor(&app.store, &VisitorRequest::default()).await.unwrap();
+        let mut alone = message.clone();
+        alone.client_id = quiet.client.client_id;
+        let before = receiver.received().len();
+        assert_eq!(push_message(&app.store, &api, &alone).await.unwrap(), PushReport::default());
+        assert_eq!(receiver.received().len(), before);
+    }
+}
