@@ -34,6 +34,7 @@ from chat_center_messaging_api_client.api.superoffice import (  # noqa: E402
     post_chat_message,
 )
 from chat_center_messaging_api_client.api.threads import close_thread, get_thread, list_thread_messages  # noqa: E402
+from chat_center_messaging_api_client.api.webchat import create_visitor  # noqa: E402
 from chat_center_messaging_api_client.api.webhooks import (  # noqa: E402
     create_webhook,
     delete_webhook,
@@ -67,6 +68,8 @@ from chat_center_messaging_api_client.models import (  # noqa: E402
     StatusRequest,
     StatusRequestStatus,
     Thread,
+    Visitor,
+    VisitorRequest,
     Webhook,
     WebhookDeliveryPage,
     WebhookList,
@@ -216,6 +219,16 @@ def main() -> int:
     assert deleted.id == hook.id
     gone = get_webhook.sync_detailed(hook.id, client=integrator)
     assert gone.status_code == 404, gone.status_code
+
+    # --- web chat ------------------------------------------------------------------------------
+    visitor = check(
+        "createVisitor",
+        create_visitor.sync_detailed(client=integrator, body=VisitorRequest(client_id=customer, name="Py Client")),
+        201,
+        Visitor,
+    )
+    assert visitor.visitor_token.startswith("vt_") and visitor.client_external_id == customer, visitor
+    assert visitor.device_address == f"visitor-{visitor.client_id}", visitor
 
     print(f"python client: {len(operations)} operations answered as documented", file=sys.stderr)
     return 0

@@ -139,6 +139,14 @@ async function main(): Promise<void> {
   const gone = await api.getWebhook({ client: integrator, path: { id: hook.id } });
   assert(gone.response.status === 404, `getWebhook after delete: ${gone.response.status}`);
 
+  // --- web chat ------------------------------------------------------------------------------
+  const visitorRequest: T.VisitorRequest = { clientId: customer, name: 'TS Client' };
+  const visitor: T.Visitor = check('createVisitor', await api.createVisitor({ client: integrator, body: visitorRequest }), 201);
+  assert(
+    visitor.visitorToken.startsWith('vt_') && visitor.clientExternalId === customer && visitor.deviceAddress === `visitor-${visitor.clientId}`,
+    `createVisitor: ${JSON.stringify(visitor)}`,
+  );
+
   console.error(`typescript client: ${operations.size} operations answered as documented`);
 }
 
