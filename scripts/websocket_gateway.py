@@ -32,12 +32,14 @@ import asyncio
 import base64
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import signal
 import string
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +74,18 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 def log(msg: str) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%H:%M:%S.%f")[:-3]
     print(f"{LOG_PREFIX} {stamp} {msg}", file=sys.stderr, flush=True)
+
+
+class ContentFreeLog(logging.Handler):
+    """Other modules' log records (aiohttp's, asyncio's) without their arguments or exception
+    messages: aiohttp quotes a malformed request line, and that line may carry a token."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"{record.name}: {record.msg}"
+        kind, _, trace = record.exc_info or (None, None, None)
+        if kind:
+            line += f" ({kind.__name__})\n" + "".join(traceback.format_tb(trace)).rstrip()
+        log(line)
 
 
 def api_gateway_id() -> str:
@@ -480,7 +494,9 @@ def main() -> int:
     ap.add_argument("--lambda-port", type=int, required=True, help="cargo lambda watch's port")
     ap.add_argument("--static-dir", default=str(ROOT / "webchat"), help="served at /webchat/")
     ap.add_argument("--ready-file", help="written (the port) once listening")
-    asyncio.run(serve(ap.parse_args()))
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, handlers=[ContentFreeLog()])
+    asyncio.run(serve(args))
     return 0
 
 

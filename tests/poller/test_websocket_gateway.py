@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -206,6 +207,16 @@ def test_a_refused_connect_is_not_upgraded(gateway, webchat_functions, answer, s
 
 def test_plain_http_on_the_websocket_path_is_426(gateway: Gateway) -> None:
     assert requests.get(gateway.http + "/", timeout=10).status_code == 426
+
+
+def test_a_malformed_request_line_does_not_log_its_token(gateway: Gateway) -> None:
+    # A page that put the token in the URL unencoded: aiohttp refuses the request line and
+    # would quote it in its error log.
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as raw:
+        raw.sendall(f"GET /?token=Bearer {TOKEN} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert raw.recv(1024).split(b"\r\n")[0].endswith(b" 400 Bad Request")
+    wait_until(lambda: "BadStatusLine" in gateway.log.read_text(), what="the parser's complaint in the log")
+    assert TOKEN not in gateway.log.read_text()
 
 
 # --- frames --------------------------------------------------------------------------------------
