@@ -56,12 +56,22 @@
     return value !== null && typeof value === 'object' && typeof value.id === 'number';
   }
 
+  // createdAt as [whole seconds in ms, the fraction's digits padded to nanoseconds]: the server
+  // orders by microseconds, finer than Date keeps.
+  function acceptedAt(createdAt) {
+    var parts = /^(.*T\d\d:\d\d:\d\d)(?:[.,](\d+))?(.*)$/.exec(String(createdAt || ''));
+    if (!parts) return [0, ''];
+    return [Date.parse(parts[1] + parts[3]) || 0, ((parts[2] || '') + '000000000').slice(0, 9)];
+  }
+
   // A thread's messages are ordered by acceptance time, then id (ids come from per-container
   // blocks, so they do not follow acceptance across containers).
   function compareMessages(a, b) {
-    var at = Date.parse(a.createdAt) || 0;
-    var bt = Date.parse(b.createdAt) || 0;
-    return at !== bt ? at - bt : a.id - b.id;
+    var at = acceptedAt(a.createdAt);
+    var bt = acceptedAt(b.createdAt);
+    if (at[0] !== bt[0]) return at[0] - bt[0];
+    if (at[1] !== bt[1]) return at[1] < bt[1] ? -1 : 1;
+    return a.id - b.id;
   }
 
   function safeHttpUrl(value) {
