@@ -16,7 +16,7 @@
 # Exports: REPO, CACHE_DIR, VENV, DDB_LOCAL_DIR, PATH (venv bin first, so `cargo lambda`,
 # `cfn-lint`, `st`, `pytest` and `python` resolve to the venv).
 # Defines helpers: log, die, free_port, port_is_free, http_up, wait_for_http, descendants,
-# kill_tree.
+# kill_tree, tools_chromium (installs Debian's chromium for the browser test; scripts/test calls it).
 # Prints progress to stderr only when it has something to install; silent otherwise.
 # Does not change the caller's shell options; returns non-zero on failure.
 
@@ -201,6 +201,37 @@ _tools_clients_npm() {
     return 1
   fi
   echo "$want" >"$stamp"
+}
+
+# tools_chromium: Debian's chromium (/usr/bin/chromium, or $CHROMIUM), which the widget's browser
+# test drives through Playwright (Playwright's own browser downloads are not used). Not part of
+# what sourcing installs: only scripts/test needs it. When missing, installs the package with apt
+# as root or through passwordless sudo (a fresh CI machine); otherwise says what to install.
+tools_chromium() {
+  local browser="${CHROMIUM:-/usr/bin/chromium}" sudo=() apt_log="$CACHE_DIR/apt-chromium.log"
+  [[ -x "$browser" ]] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "error: $browser is missing and there is no apt-get: install Chromium and set CHROMIUM to it"
+    return 1
+  fi
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      log "error: $browser is missing: run 'sudo apt-get install chromium' (not root, no passwordless sudo)"
+      return 1
+    fi
+  fi
+  log "installing Debian's chromium package (log: $apt_log)"
+  mkdir -p "$CACHE_DIR"
+  if ! { "${sudo[@]}" apt-get update &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
+    >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    log "error: apt-get install chromium failed"
+    return 1
+  fi
+  [[ -x "$browser" ]] || { log "error: the chromium package installed no $browser"; return 1; }
 }
 
 _tools_check() {
