@@ -22,6 +22,9 @@ pub struct Config {
     pub log_level: String,
     /// Message ids a container reserves at a time (`ID_BLOCK`); threads and clients take a fifth.
     pub id_block: u64,
+    /// Where sampled invocations send their X-Ray subsegments (`AWS_XRAY_DAEMON_ADDRESS`, set by
+    /// Lambda); `None` sends none.
+    pub xray_daemon: Option<std::net::SocketAddr>,
 }
 
 /// Enough that a counter is written once per 100 messages of a container, few enough that a
@@ -50,6 +53,7 @@ impl Config {
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             dynamodb_ca_file: non_empty("DYNAMODB_CA_FILE"),
             token_ttl,
+            xray_daemon: non_empty("AWS_XRAY_DAEMON_ADDRESS").and_then(|value| crate::xray::daemon_address(&value)),
             log_level: non_empty("LOG_LEVEL").unwrap_or_else(|| crate::logging::DEFAULT_LEVEL.to_owned()),
             id_block: match non_empty("ID_BLOCK") {
                 None => DEFAULT_ID_BLOCK,

@@ -4,15 +4,23 @@
 //! [`crate::stream`] and [`crate::websocket`] each open one [`Invocation`] per event.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
+use serde_json::json;
+
 use crate::App;
+use crate::xray::Trace;
 
 /// What a function hands its handlers besides the event: the [`App`], or `()` for a function
 /// that needs no store (not-found, which then builds no DynamoDB client at all).
 pub trait Resources: Copy + Send + Sync + 'static {
     /// The store's figures so far, for the log line.
     fn usage(self) -> Usage;
+    /// Where X-Ray subsegments go ([`crate::xray`]); none without a daemon.
+    fn xray_daemon(self) -> Option<std::net::SocketAddr> {
+        None
+    }
 }
 
 /// DynamoDB figures of a container so far; their difference over an invocation goes in its log
@@ -41,6 +49,10 @@ impl Resources for &'static App {
         let (read_units, write_units) = self.store.capacity_units();
         Usage { requests: self.store.requests_sent(), round_trips: self.store.round_trips(), read_units, write_units }
     }
+
+    fn xray_daemon(self) -> Option<std::net::SocketAddr> {
+        self.config.xray_daemon
+    }
 }
 
 impl Resources for () {
@@ -56,6 +68,9 @@ pub struct Invocation<R: Resources> {
     started: Instant,
     deadline: Instant,
     before: Usage,
+    /// Its X-Ray trace, when it is sampled, and when it started in the trace's clock.
+    trace: Option<Arc<Trace>>,
+    started_at: f64,
 }
 
 /// What an invocation did, for its log line: what kind of event, which route or consumer, and
@@ -74,9 +89,16 @@ impl<R: Resources> Invocation<R> {
     /// Starts an invocation whose Lambda deadline is `deadline_epoch_ms` (the runtime's
     /// `Context::deadline`; `None` outside Lambda).
     pub fn start(resources: R, deadline_epoch_ms: Option<u64>) -> Self {
+        Self::traced(resources, deadline_epoch_ms, None)
+    }
+
+    /// As [`Invocation::start`], for an invocation with this X-Ray trace header (the runtime's
+    /// `Context::xray_trace_id`).
+    pub fn traced(resources: R, deadline_epoch_ms: Option<u64>, trace_header: Option<&str>) -> Self {
         let started = Instant::now();
         let deadline = crate::budget::from_invocation(deadline_epoch_ms);
-        Invocation { resources, started, deadline, before: resources.usage() }
+        let trace = Trace::of(trace_header, resources.xray_daemon()).map(Arc::new);
+        Invocation { resources, started, deadline, before: resources.usage(), trace, started_at: crate::xray::now() }
     }
 
     pub fn deadline(&self) -> Instant {
@@ -87,13 +109,19 @@ impl<R: Resources> Invocation<R> {
     /// before it); `None` when the deadline passed first, and whatever was still waiting is
     /// dropped.
     pub async fn within<F: Future>(&self, work: F) -> Option<F::Output> {
-        tokio::time::timeout_at(self.deadline.into(), crate::budget::within(self.deadline, work)).await.ok()
+        let work = crate::xray::within(self.trace.clone(), crate::budget::within(self.deadline, work));
+        tokio::time::timeout_at(self.deadline.into(), work).await.ok()
     }
 
     /// Writes the invocation's one log line and returns its DynamoDB figures. The line is in
     /// CloudWatch embedded metric format ([`REQUEST_METRICS`]): its figures are metrics too.
     pub fn finish(self, outcome: Outcome<'_>) -> Usage {
         let usage = self.resources.usage().since(self.before);
+        if let Some(trace) = &self.trace {
+            let annotations = json!({"kind": outcome.kind, "route": outcome.route, "status": outcome.status});
+            let (error, fault) = (matches!(outcome.status, 400..=499), outcome.status >= 500);
+            trace.send("handler", self.started_at, json!({"annotations": annotations, "error": error, "fault": fault}));
+        }
         tracing::info!(
             kind = outcome.kind,
             route = outcome.route,

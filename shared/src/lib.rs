@@ -28,6 +28,7 @@ pub mod webchat;
 pub mod webhooks;
 pub mod websocket;
 pub mod wording;
+pub mod xray;
 
 pub use app::App;
 pub use core::error::{Error, Result};

@@ -48,7 +48,7 @@ where
     Fut: Future<Output = Result<()>>,
 {
     let LambdaEvent { payload, context } = event;
-    let invocation = Invocation::start(resources, Some(context.deadline));
+    let invocation = Invocation::traced(resources, Some(context.deadline), context.xray_trace_id.as_deref());
     let records = payload.records.len() as u64;
     let mut failure = None;
     for record in payload.records {
@@ -154,7 +154,7 @@ where
     Fut: Future<Output = Result<()>>,
 {
     let LambdaEvent { payload, context } = event;
-    let invocation = Invocation::start(resources, Some(context.deadline));
+    let invocation = Invocation::traced(resources, Some(context.deadline), context.xray_trace_id.as_deref());
     let records = payload.records.len() as u64;
     let first_sequence = payload.records.first().and_then(|record| record.change.sequence_number.clone());
     // Each partition key's records, in the batch's order, with their place in the batch.

@@ -37,6 +37,8 @@ pub struct Event {
     gateway_request_id: String,
     /// The invocation's deadline (epoch ms) in the Lambda context, when set.
     deadline_ms: Option<u64>,
+    /// The invocation's X-Ray trace header in the Lambda context, when set.
+    trace_header: Option<String>,
 }
 
 impl Event {
@@ -62,6 +64,7 @@ impl Event {
             body: None,
             gateway_request_id: uuid::Uuid::new_v4().to_string(),
             deadline_ms: None,
+            trace_header: None,
         }
     }
 
@@ -154,17 +157,22 @@ impl Event {
         self
     }
 
+    /// The invocation carries this X-Ray trace header (`Root=…;Parent=…;Sampled=1`).
+    pub fn traced(mut self, header: &str) -> Self {
+        self.trace_header = Some(header.to_owned());
+        self
+    }
+
     pub fn into_request(self) -> lambda_http::Request {
         use lambda_http::RequestExt;
         let request = lambda_http::request::from_str(&self.to_json()).expect("lambda_http reads the event");
-        match self.deadline_ms {
-            None => request,
-            Some(deadline) => {
-                let mut context = lambda_http::Context::default();
-                context.deadline = deadline;
-                request.with_lambda_context(context)
-            }
+        if self.deadline_ms.is_none() && self.trace_header.is_none() {
+            return request;
         }
+        let mut context = lambda_http::Context::default();
+        context.deadline = self.deadline_ms.unwrap_or_default();
+        context.xray_trace_id = self.trace_header;
+        request.with_lambda_context(context)
     }
 }
 

@@ -108,7 +108,7 @@ where
     Fut: Future<Output = Result<Option<String>>>,
 {
     let LambdaEvent { payload, context } = event;
-    let invocation = Invocation::start(resources, Some(context.deadline));
+    let invocation = Invocation::traced(resources, Some(context.deadline), context.xray_trace_id.as_deref());
     let route_key = payload.request_context.route_key.clone().unwrap_or_default();
     let request_id = payload.request_context.request_id.clone().unwrap_or_else(|| context.request_id.clone());
     let mut frame = Vec::new();

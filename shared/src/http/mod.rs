@@ -85,7 +85,12 @@ where
     H: Fn(R, ApiRequest) -> Fut,
     Fut: Future<Output = Result<D::Answer>>,
 {
-    let invocation = Invocation::start(resources, event.lambda_context_ref().map(|context| context.deadline));
+    let context = event.lambda_context_ref();
+    let invocation = Invocation::traced(
+        resources,
+        context.map(|context| context.deadline),
+        context.and_then(|context| context.xray_trace_id.as_deref()),
+    );
     let request = ApiRequest::from_event(event, route);
     let request_id = request.request_id().to_owned();
     let method = request.method().to_owned();

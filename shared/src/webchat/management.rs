@@ -32,6 +32,7 @@ impl ManagementApi {
             .http_client(app::aws_http_client(None)?)
             .timeout_config(budget::sdk_timeouts())
             .retry_config(budget::sdk_retries())
+            .interceptor(crate::xray::SdkCalls)
             .build();
         Ok(ManagementApi { client: Client::from_conf(config) })
     }

@@ -75,7 +75,7 @@ impl DynamoStore {
     /// reserving message ids `id_block` at a time.
     pub fn new(config: aws_sdk_dynamodb::config::Builder, table: impl Into<String>, id_block: u64) -> Self {
         let requests = RequestCounter::default();
-        let config = config.interceptor(requests.clone()).build();
+        let config = config.interceptor(requests.clone()).interceptor(crate::xray::SdkCalls).build();
         let ids = Arc::new(IdBlocks { block: id_block.max(1), reserved: Mutex::new(HashMap::new()) });
         DynamoStore { client: DynamoClient::from_conf(config), table: table.into(), requests, ids }
     }
