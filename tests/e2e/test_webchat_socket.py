@@ -12,13 +12,14 @@ import hashlib
 import json
 import time
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from helpers import OUTGOING, assert_error, ok, remember, remember_fields, unique
+from helpers import assert_error, ok, remember, remember_fields, unique
 
 VISITORS = "/api/v1/webchat/visitors"
 # A function's first call on the local stack starts its process (cargo run): the first
