@@ -344,8 +344,11 @@
     if (!isMessage(message)) return;
     var known = this.messages.get(message.id);
     if (known) {
-      // A push may repeat a message: take what changed (its status), keep its row.
+      // A push may repeat a message: take what changed (its status), keep its row. READ is
+      // final: a repeat that overtook the read answer must not make it unread again.
+      var wasRead = known.status === 'READ';
       Object.assign(known, message);
+      if (wasRead) known.status = 'READ';
       this.fillStatus(this.rows.get(message.id), known);
       if (known.status === 'READ') this.forgetUnread(message.id);
       return;
