@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -317,7 +318,7 @@ def test_closed_pages_are_forgotten_and_pushes_go_on(api, integrator, table, vis
     # A connection API Gateway no longer has, whose $disconnect never came: the push gets 410
     # and forgets it; the live page gets its message all the same.
     (live,) = connection_items(table, client_id)
-    gone_id = "Gone0AcdEIAMCJk="
+    gone_id = "Gone" + uuid.uuid4().hex[:11] + "="  # shaped like API Gateway's ids
     table.put_item(Item={**live, "sk": f"CONNECTION#{gone_id}", "connectionId": gone_id})
     table.put_item(Item={**live, "pk": f"CONNECTION#{gone_id}", "sk": "CONNECTION", "connectionId": gone_id})
     first = agent_send(api, integrator, "Are you still there?", clientId=visitor["clientExternalId"])
