@@ -65,6 +65,9 @@ pub fn refusal_text(refusal: Refusal) -> &'static str {
         Refusal::BadToken => "missing, invalid or expired credentials; log in with POST /api/auth/login",
         Refusal::BadXsrf => "the X-XSRF-TOKEN header is missing or does not match the session cookie",
         Refusal::BadAppToken => "a ticket needs an SO-AppToken header naming a registered application",
+        Refusal::BadVisitorToken => {
+            "missing, unknown or expired visitor token; the site's server asks POST /api/v1/webchat/visitors for a new one"
+        }
     }
 }
 

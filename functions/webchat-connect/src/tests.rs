@@ -30,12 +30,13 @@ async fn a_live_token_connects_and_its_connection_is_found_under_its_client() {
 async fn a_missing_wrong_or_expired_token_is_refused_with_401() {
     let app = testing::app().await;
     let live = webchat::create_visitor(&app.store, &VisitorRequest::default()).await.unwrap();
+    let expired_token = testing::unique("vt_expired");
     let mut expired = live.visitor.clone();
-    expired.token_hash = shared::core::credentials::token_hash("vt_expired-token");
+    expired.token_hash = shared::core::credentials::token_hash(&expired_token);
     expired.expires_at = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1);
     assert_eq!(app.store.create_visitor(&expired, None, None).await.unwrap(), shared::store::Write::Done);
     let wrong = format!("{}x", live.token);
-    for token in [None, Some(wrong.as_str()), Some("vt_expired-token"), Some("1.agent-token")] {
+    for token in [None, Some(wrong.as_str()), Some(expired_token.as_str()), Some("1.agent-token")] {
         let connection_id = testing::unique("conn");
         let (status, body) =
             websocket_call(app, handle, edna_error, websocket_event("$connect", &connection_id, token, None)).await;

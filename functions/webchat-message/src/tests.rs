@@ -114,7 +114,7 @@ async fn bad_frames_get_error_frames_naming_the_field_and_never_a_crash() {
         (r#"{"action": "send", "text": "no id"}"#, 400, Some("clientMessageId")),
         (r#"{"action": "send", "text": "", "clientMessageId": "c"}"#, 400, Some("text")),
         (r#"{"action": "send", "text": "hi", "clientMessageId": "has space"}"#, 400, Some("clientMessageId")),
-        (oversized.as_str(), 413, None),
+        (oversized.as_str(), 413, Some("frame")),
     ];
     for (sent, status, field) in cases {
         let (answered, error) = frame(app, &connection, sent).await;

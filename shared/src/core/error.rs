@@ -287,6 +287,8 @@ pub enum Refusal {
     BadXsrf,
     /// A ticket without a registered application's token.
     BadAppToken,
+    /// A web chat page's visitor token (or its connection) that is missing, unknown or expired.
+    BadVisitorToken,
 }
 
 static IDEMPOTENCY_KEY: Field = Field::Input(Input::IdempotencyKey);

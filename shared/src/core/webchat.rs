@@ -172,7 +172,7 @@ pub struct Connection {
 /// Admits a page that connects with `token`: a 401 for a token that is missing, unknown or
 /// past its end (the table's TTL deletes expired items only eventually).
 pub async fn connect(store: &impl VisitorStore, token: Option<&str>, connection_id: &str) -> Result<Connection> {
-    let refused = || Error::Unauthorized(crate::core::error::Refusal::BadToken);
+    let refused = || Error::Unauthorized(crate::core::error::Refusal::BadVisitorToken);
     let token = token.filter(|token| token.starts_with(TOKEN_PREFIX)).ok_or_else(refused)?;
     let now = Timestamp::now();
     let visitor =
@@ -191,7 +191,7 @@ pub async fn connect(store: &impl VisitorStore, token: Option<&str>, connection_
 /// The connection a frame came on; a 401 when it is not (or no longer) known, such as a frame
 /// racing its connection's `$disconnect`.
 pub async fn connection(store: &impl VisitorStore, connection_id: &str) -> Result<Connection> {
-    store.connection(connection_id).await?.ok_or(Error::Unauthorized(crate::core::error::Refusal::BadToken))
+    store.connection(connection_id).await?.ok_or(Error::Unauthorized(crate::core::error::Refusal::BadVisitorToken))
 }
 
 /// What a page asks over its connection.

@@ -217,9 +217,13 @@ pub fn error_frame(err: &Error, frame: &[u8]) -> String {
         // edna calls a message's id `id` (its path parameter); a frame calls it `messageId`.
         field: match err.field() {
             Some(crate::core::error::Field::Input(Input::MessageId)) => Some(Cow::Borrowed("messageId")),
+            _ if matches!(err, Error::PayloadTooLarge { .. }) => Some(Cow::Borrowed("frame")),
             _ => text("field"),
         },
-        message: text("message").map(Cow::into_owned).unwrap_or_default(),
+        message: match err {
+            Error::PayloadTooLarge { limit } => format!("a frame is at most {limit} bytes"),
+            _ => text("message").map(Cow::into_owned).unwrap_or_default(),
+        },
         request_id,
     };
     serde_json::to_string(&body).unwrap_or_else(|_| r#"{"type":"error","status":500}"#.to_owned())
