@@ -3,8 +3,9 @@
  *
  * Standalone: index.html#token=<visitorToken>&ws=<websocketUrl> (a fragment, so the token never
  * reaches a server log). Embedded: load widget.css and this file, then
- *   ChatCenterWidget.start({token, websocketUrl, element})
- * which returns {stop()}.
+ *   ChatCenterWidget.start({token, websocketUrl, element, onExpired})
+ * which returns {stop()}. onExpired (optional) is called when the functions no longer accept the
+ * token on an open connection: the site's server must hand out a new one (then start again).
  *
  * No framework, no build step, no external resources. Every piece of data reaches the page
  * through textContent or a checked attribute, never as HTML.
@@ -27,7 +28,8 @@
     open: 'Connected',
     reconnecting: 'Reconnecting…',
     stopped: 'Disconnected',
-    failed: 'Cannot connect'
+    failed: 'Cannot connect',
+    expired: 'Session expired'
   };
 
   var widgetCount = 0;
@@ -101,6 +103,7 @@
     this.token = options.token;
     this.websocketUrl = String(options.websocketUrl);
     this.host = element;
+    this.onExpired = typeof options.onExpired === 'function' ? options.onExpired : null;
     this.number = ++widgetCount;
 
     this.messages = new Map();        // message id -> M
@@ -215,12 +218,13 @@
     this.status.textContent = STATUS_TEXT[state] || '';
   };
 
-  Widget.prototype.showError = function (text) {
+  // `lasting`: stays until the page changes (nothing the visitor can do here will clear it).
+  Widget.prototype.showError = function (text, lasting) {
     var self = this;
     this.error.textContent = text;
     this.error.hidden = false;
     clearTimeout(this.errorTimer);
-    this.errorTimer = setTimeout(function () { self.error.hidden = true; }, ERROR_SHOWN_MS);
+    if (!lasting) this.errorTimer = setTimeout(function () { self.error.hidden = true; }, ERROR_SHOWN_MS);
   };
 
   Widget.prototype.fitInput = function () {
@@ -504,22 +508,36 @@
   };
 
   Widget.prototype.refused = function (frame) {
+    if (frame.status === 401) {
+      // The token expired and the connection was forgotten: reconnecting with it cannot help,
+      // and nothing still pending will go out.
+      this.stop('expired');
+      var self = this;
+      this.unacknowledged.forEach(function (entry) { self.markNotSent(entry, 'the chat session expired'); });
+      this.unacknowledged.clear();
+      this.showError('This chat session has expired. Open the chat again from the website.', true);
+      if (this.onExpired) this.onExpired();
+      return;
+    }
     var detail = typeof frame.message === 'string' && frame.message ? frame.message : 'the request was refused';
     var entry = typeof frame.requestId === 'string' ? this.unacknowledged.get(frame.requestId) : null;
     if (entry) {
       // Refused for what it is (too long, ...): resending would be refused again.
       this.unacknowledged.delete(frame.requestId);
-      if (entry.adoptedBy === null) {
-        entry.row.classList.remove('ccw-msg--pending');
-        entry.row.classList.add('ccw-msg--failed');
-        entry.row.setAttribute('data-status', 'FAILED');
-        entry.row.parts.state.textContent = 'Not sent';
-        entry.row.title = detail;
-      }
+      this.markNotSent(entry, detail);
       this.showError('Your message was not sent: ' + detail);
       return;
     }
     this.showError(detail);
+  };
+
+  Widget.prototype.markNotSent = function (entry, why) {
+    if (entry.adoptedBy !== null) return; // stored after all: its push showed it
+    entry.row.classList.remove('ccw-msg--pending');
+    entry.row.classList.add('ccw-msg--failed');
+    entry.row.setAttribute('data-status', 'FAILED');
+    entry.row.parts.state.textContent = 'Not sent';
+    entry.row.title = why;
   };
 
   // --- the connection ------------------------------------------------------------------------
@@ -575,7 +593,7 @@
     this.connect();
   };
 
-  Widget.prototype.stop = function () {
+  Widget.prototype.stop = function (state) {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.errorTimer);
@@ -585,7 +603,10 @@
     global.removeEventListener('online', this.handlers.online);
     if (this.socket) this.socket.close(1000);
     this.socket = null;
-    this.setState('stopped');
+    // Nothing typed now could ever be sent.
+    this.input.disabled = true;
+    this.sendButton.disabled = true;
+    this.setState(state || 'stopped');
   };
 
   function start(options) {

@@ -23,6 +23,7 @@ from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from boto3.dynamodb.conditions import Key
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 
 from helpers import basic_auth, chat_messages_path, ok, remember, so_ok, unique
@@ -367,3 +368,31 @@ def test_a_dropped_connection_shows_reconnecting_and_resumes(api, integrator, wi
     assert shown_ids(page) == [first["id"], stored_id, meanwhile["id"]]
     thread = api.all_messages(integrator, first["threadId"])
     assert [m["id"] for m in thread if m["text"] == typed] == [stored_id], "the resent message was stored twice"
+
+
+def test_a_forgotten_connection_says_the_session_expired(api, integrator, widget_url, ws_url, table,
+                                                         open_page) -> None:
+    """When the functions no longer know the page's connection (its token expired and the
+    connection items were deleted: docs/webchat.md, section 4), the next frame is refused with
+    401: the page stops, says the session expired, and does not keep the message as pending."""
+    visitor = new_visitor(api, integrator, ws_url)
+    page = open_page(PHONE, is_mobile=True, has_touch=True)
+    page.goto(page_address(widget_url, visitor))
+    expect(widget(page)).to_have_attribute("data-state", "open", timeout=FIRST_USE_MS)
+    expect(page.get_by_test_id("chat-empty")).to_be_visible(timeout=PUSH_MS)
+
+    client_key = f"CLIENT#{visitor['clientId']}"
+    connections = table.query(KeyConditionExpression=Key("pk").eq(client_key) & Key("sk").begins_with("CONNECTION#"),
+                              ConsistentRead=True)["Items"]
+    assert len(connections) == 1, connections
+    for item in connections:
+        table.delete_item(Key={"pk": item["sk"], "sk": "CONNECTION"})
+        table.delete_item(Key={"pk": client_key, "sk": item["sk"]})
+
+    page.get_by_label("Your message").fill("Is anyone there?")
+    page.get_by_test_id("chat-send").click()
+    expect(widget(page)).to_have_attribute("data-state", "expired", timeout=PUSH_MS)
+    expect(page.get_by_test_id("chat-error")).to_contain_text("expired")
+    expect(page.get_by_label("Your message")).to_be_disabled()
+    expect(page.get_by_test_id("chat-message").filter(has_text="Is anyone there?")).to_have_attribute(
+        "data-status", "FAILED")
