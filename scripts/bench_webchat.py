@@ -131,7 +131,7 @@ async def send_one(http: aiohttp.ClientSession, api: str, auth: str, visitor: Vi
             if response.status != 200:
                 failures.append(f"{response.status} {answer}")
                 return None
-    except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+    except (aiohttp.ClientError, TimeoutError) as err:
         failures.append(repr(err))
         return None
     visitor.sent.append(answer["id"])

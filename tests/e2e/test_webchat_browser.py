@@ -17,9 +17,9 @@ import os
 import re
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -141,7 +141,7 @@ def set_visibility(page: Page, state: str) -> None:
 
 def time_of_day(created_at: str) -> str:
     """The time on the page: the visitor's zone, en-GB's 2-digit hour and minute."""
-    at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    at = datetime.fromisoformat(created_at)
     return at.astimezone(ZoneInfo(TIME_ZONE)).strftime("%H:%M")
 
 
