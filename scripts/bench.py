@@ -159,9 +159,7 @@ def main():
     print("\nRelease binaries (profile release: fat LTO, 1 codegen unit, stripped, panic=abort)")
     bins = sorted(p for p in release.glob("*") if p.is_file() and os.access(p, os.X_OK) and p.suffix == "") if release.exists() else []
     if not bins:
-        print("  not built; `cargo build --release -p FUNCTION` for each, as `sam build` does, first")
-    else:
-        print("  (one `cargo build --release --workspace` unifies every package's features: larger than per package)")
+        print("  not built; `cargo build --release --workspace --exclude chat-admin`, as `sam build` does, first")
     newest_source = newest_build_input()
     for path in bins:
         # A binary older than the code or the profile is not today's size: say so.

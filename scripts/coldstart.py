@@ -514,7 +514,6 @@ def main() -> int:
                              "proxy on 127.0.0.1, so that the first invocation opens a TLS connection as in AWS")
     parser.add_argument("--timeout", type=float, default=30, help="seconds any one wait may take (default 30)")
     parser.add_argument("--json", type=Path, help="also write every sample to this file")
-    parser.add_argument("--print-packages", action="store_true", help="print the cargo packages to build and exit")
     parser.add_argument("--no-build", action="store_true", help="(scripts/coldstart) use the binaries as built")
     ctx = parser.parse_args()
 
@@ -524,10 +523,6 @@ def main() -> int:
         parser.error(f"unknown function(s) {', '.join(unknown)}; known: {', '.join(CALLS)}")
     if HELLO not in functions:
         functions.insert(0, HELLO)  # the ratios need the baseline
-    if ctx.print_packages:
-        extras = [spec.partition("=")[2].partition(":")[0] for spec in ctx.extra if ":" not in spec.partition("=")[2]]
-        print(" ".join(dict.fromkeys(functions + FIXTURE_PACKAGES + [f for f in extras if f in CALLS])))
-        return 0
     if ctx.rounds < 1 or ctx.warm < 1:
         parser.error("--rounds and --warm must be at least 1")
     ctx.table, ctx.plain_endpoint = os.environ["TABLE_NAME"], os.environ["DYNAMODB_ENDPOINT"]
