@@ -146,6 +146,12 @@ def run(api: str, auth: dict, concurrency: int, sends: int, clients: int) -> dic
     return {"figures": figures, "errors": errors, "elapsed": elapsed, "total": total, "memory": dict(memory.peak)}
 
 
+def provenance() -> tuple[str, str]:
+    """The short commit and the machine figures were measured at, for a section's first line."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return commit, f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+
+
 def write_section(page_path: Path, start: str, end: str, section: str) -> None:
     """Puts `section` (which begins with `start` and ends with `end`) in place of the page's part
     between those markers, or at its end when it has none."""
@@ -206,8 +212,7 @@ def main() -> None:
     print("\nThroughput (mixed traffic)")
     print("\n".join("  " + line for line in lines))
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+    commit, machine = provenance()
     section = "\n".join([
         START, "## Throughput (scripts/bench)", "",
         f"{datetime.date.today()}, {machine}, commit `{commit}`; the optimized profile under cargo-lambda's "

@@ -43,7 +43,7 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import percentile, write_section  # noqa: E402
+from bench_load import percentile, provenance, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "performance.md"
@@ -248,9 +248,7 @@ def report(result: dict, checks: dict, profile: str, write: bool) -> None:
         print(f"  send failed: {failure}")
     if not write:
         return
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+    commit, machine = provenance()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     section = "\n".join([
         START, "## Web chat push (scripts/bench_webchat.py)", "",

@@ -37,7 +37,6 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -47,7 +46,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import percentile, write_section  # noqa: E402
+from bench_load import percentile, provenance, write_section  # noqa: E402
 from webhook_sink import Receiver, check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,8 +267,7 @@ def main() -> None:
     print("\nWebhooks")
     print("\n".join("  " + line for line in lines))
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+    commit, machine = provenance()
     load = os.getloadavg()[0]
     section = "\n".join([
         START, "## Webhooks (scripts/bench)", "",

@@ -57,7 +57,7 @@ import boto3
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import Mix, percentile, write_section  # noqa: E402  (the bench's traffic, not a copy of it)
+from bench_load import Mix, percentile, provenance, write_section  # noqa: E402  (the bench's traffic, not a copy of it)
 from webhook_sink import Receiver, check as check_webhooks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -684,8 +684,7 @@ def webhook_report(receiver: Receiver, records: list[Record], stored: dict, time
 
 
 def write_docs(lines: list[str], args, ci_seconds: float) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
+    commit, machine = provenance()
     load = os.getloadavg()[0]
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     section = "\n".join([

@@ -230,21 +230,23 @@ pub async fn answer(
     thread_id: Option<u64>,
     request: Request,
 ) -> Result<Answer> {
-    let client = || async {
-        store
+    // The client's open thread, read once, when the page names a thread or asks for it.
+    let open_thread = if thread_id.is_some() || matches!(request, Request::Sync { .. }) {
+        let client = store
             .client(connection.client_id)
             .await?
-            .ok_or_else(|| Error::internal(format!("connection of missing client {}", connection.client_id)))
+            .ok_or_else(|| Error::internal(format!("connection of missing client {}", connection.client_id)))?;
+        client.open_thread_id
+    } else {
+        None
     };
-    if let Some(named) = thread_id
-        && client().await?.open_thread_id != Some(named)
-    {
+    if thread_id.is_some() && thread_id != open_thread {
         return Err(not_yours("thread"));
     }
     match request {
         Request::Ping => Ok(Answer::Pong),
         Request::Sync { after } => {
-            let Some(thread_id) = client().await?.open_thread_id else {
+            let Some(thread_id) = open_thread else {
                 return Ok(Answer::History { thread_id: None, messages: Vec::new() });
             };
             Ok(Answer::History { thread_id: Some(thread_id), messages: history(store, thread_id, after).await? })

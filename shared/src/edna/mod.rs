@@ -37,10 +37,7 @@ impl Dialect for Edna {
     }
 
     fn render_error(err: &Error, _: &()) -> Reply {
-        let field = err.field().map(|field| crate::wording::field_name(field, &Names));
-        let body =
-            ErrorBody { code: code_of(err), message: crate::wording::message(err, &Names), field: field.as_deref() };
-        let body = serde_json::to_string(&body)
+        let body = serde_json::to_string(&ErrorBody::of(err))
             .unwrap_or_else(|_| r#"{"code":"INTERNAL_ERROR","message":"internal error"}"#.into());
         let reply = Reply::error(err, JSON, body);
         match err {
@@ -85,12 +82,23 @@ pub fn body<T: DeserializeOwned>(request: &ApiRequest) -> Result<T> {
 /// The credentials this dialect accepts.
 pub const SCHEMES: &[Scheme] = &[Scheme::Bearer];
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    message: String,
+/// edna's words for an error: its error body, whose parts web chat's error frames reuse.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn of(err: &Error) -> ErrorBody {
+        ErrorBody {
+            code: code_of(err),
+            message: crate::wording::message(err, &Names),
+            field: err.field().map(|field| crate::wording::field_name(field, &Names).into_owned()),
+        }
+    }
 }
 
 fn code_of(err: &Error) -> &'static str {

@@ -2,8 +2,6 @@
 //! and a message as the page shows it. A refused frame is answered with an error frame that
 //! names the field at fault in the frame's own words.
 
-use std::borrow::Cow;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +11,7 @@ use crate::core::model::{Attachment, Direction, Message};
 use crate::core::validation::RawContent;
 use crate::core::webchat::{Answer, Request, check_page_message_id};
 use crate::edna::wire::{attachments_out, direction_name};
-use crate::http::{Dialect, parse_json, status_of};
+use crate::http::{parse_json, status_of};
 use crate::{Error, Result};
 
 /// The actions a page may ask for.
@@ -191,12 +189,12 @@ pub fn message_frame(message: &Message) -> Result<String> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ErrorFrame<'a> {
+struct ErrorFrame {
     r#type: &'static str,
     status: u16,
-    code: Cow<'a, str>,
+    code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<Cow<'a, str>>,
+    field: Option<String>,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<RequestId>,
@@ -205,26 +203,18 @@ struct ErrorFrame<'a> {
 /// The error frame answering `frame` ([`crate::websocket::ErrorBody`]): edna's code, message and
 /// field, the HTTP status the same error would have, and the frame's `requestId` when it has one.
 pub fn error_frame(err: &Error, frame: &[u8]) -> String {
-    let edna: Value = serde_json::from_str(crate::edna::Edna::render_error(err, &()).body()).unwrap_or_default();
-    let text = |name: &str| edna.get(name).and_then(Value::as_str).map(|text| Cow::Owned(text.to_owned()));
+    let words = crate::edna::ErrorBody::of(err);
     let request_id = serde_json::from_slice::<Value>(frame)
         .ok()
         .and_then(|value| serde_json::from_value::<RequestId>(value.get("requestId")?.clone()).ok());
-    let body = ErrorFrame {
-        r#type: "error",
-        status: status_of(err),
-        code: text("code").unwrap_or(Cow::Borrowed("INTERNAL_ERROR")),
+    let (field, message) = match (err, err.field()) {
+        (Error::PayloadTooLarge { limit }, _) => {
+            (Some("frame".to_owned()), format!("a frame is at most {limit} bytes"))
+        }
         // edna calls a message's id `id` (its path parameter); a frame calls it `messageId`.
-        field: match err.field() {
-            Some(crate::core::error::Field::Input(Input::MessageId)) => Some(Cow::Borrowed("messageId")),
-            _ if matches!(err, Error::PayloadTooLarge { .. }) => Some(Cow::Borrowed("frame")),
-            _ => text("field"),
-        },
-        message: match err {
-            Error::PayloadTooLarge { limit } => format!("a frame is at most {limit} bytes"),
-            _ => text("message").map(Cow::into_owned).unwrap_or_default(),
-        },
-        request_id,
+        (_, Some(crate::core::error::Field::Input(Input::MessageId))) => (Some("messageId".to_owned()), words.message),
+        _ => (words.field, words.message),
     };
+    let body = ErrorFrame { r#type: "error", status: status_of(err), code: words.code, field, message, request_id };
     serde_json::to_string(&body).unwrap_or_else(|_| r#"{"type":"error","status":500}"#.to_owned())
 }

@@ -148,6 +148,29 @@ impl DynamoStore {
         }
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix`, all pages, read
+    /// consistently (what was just written is there).
+    async fn items_with_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(format!(
+                "{} = :pk AND begins_with({}, :prefix)",
+                attr::PK.placeholder(),
+                attr::SK.placeholder()
+            ))
+            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
+            .expression_attribute_names(attr::SK.placeholder(), attr::SK.name())
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        pages.try_collect().await.map_err(storage_error)
+    }
+
     async fn get_as<T: for<'de> Deserialize<'de>>(&self, key: Key) -> Result<Option<T>> {
         self.get(key).await?.map(decode).transpose()
     }

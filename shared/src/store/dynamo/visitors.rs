@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
-use super::{DynamoStore, Item, decode, entity, s, storage_error};
+use super::{DynamoStore, decode, entity, s};
 use crate::core::model::{Client, Device};
 use crate::core::webchat::{Connection, Visitor};
 use crate::store::attributes as attr;
@@ -67,25 +67,8 @@ impl VisitorStore for DynamoStore {
 
     async fn connections_of(&self, client_id: u64) -> Result<Vec<Connection>> {
         let (pk, _) = keys::client(client_id);
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(format!(
-                "{} = :pk AND begins_with({}, :prefix)",
-                attr::PK.placeholder(),
-                attr::SK.placeholder()
-            ))
-            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
-            .expression_attribute_names(attr::SK.placeholder(), attr::SK.name())
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(keys::CONNECTION_PREFIX))
-            // A page that has just connected must get the next push.
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let items: Vec<Item> = pages.try_collect().await.map_err(storage_error)?;
+        // Consistent: a page that has just connected must get the next push.
+        let items = self.items_with_prefix(&pk, keys::CONNECTION_PREFIX).await?;
         items.into_iter().map(|item| Connection::try_from(decode::<ConnectionRecord>(item)?)).collect()
     }
 

@@ -48,24 +48,7 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn webhooks(&self) -> Result<Vec<Subscription>> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(format!(
-                "{} = :pk AND begins_with({}, :prefix)",
-                attr::PK.placeholder(),
-                attr::SK.placeholder()
-            ))
-            .expression_attribute_names(attr::PK.placeholder(), attr::PK.name())
-            .expression_attribute_names(attr::SK.placeholder(), attr::SK.name())
-            .expression_attribute_values(":pk", s(keys::WEBHOOKS_PARTITION))
-            .expression_attribute_values(":prefix", s(keys::WEBHOOK_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let items: Vec<Item> = pages.try_collect().await.map_err(storage_error)?;
+        let items = self.items_with_prefix(keys::WEBHOOKS_PARTITION, keys::WEBHOOK_PREFIX).await?;
         items.into_iter().map(|item| Subscription::try_from(decode::<SubscriptionRecord>(item)?)).collect()
     }
 
